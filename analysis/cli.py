@@ -1,0 +1,147 @@
+"""The ``plan-monitor`` command: the suite's stages for analysts, scripts and schedulers.
+
+Exit codes: 0 success; 1 the work ran and found a failure (a notebook failed); 2 the work
+could not start (a bad params file, an unknown parameter, a catalog that does not load).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from analysis import config
+
+app = typer.Typer(
+    help="Monitoring suite for the Yanshi District Women's and Children's Development Plans "
+    "(2021-2030).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+log = logging.getLogger(__name__)
+
+
+def err() -> Console:
+    """The console for messages and progress (stderr), sized for the terminal of this call."""
+    return Console(stderr=True)
+
+
+def out() -> Console:
+    """The console for results (stdout)."""
+    return Console()
+
+
+@app.command()
+def run(
+    params: Annotated[
+        Path, typer.Option("--params", help="the run file: notebooks and their parameters")
+    ] = config.DEFAULT_RUN_PARAMS,
+    parameter: Annotated[
+        list[str] | None,
+        typer.Option("-p", "--parameter", help="override a parameter: -p name=value (repeatable)"),
+    ] = None,
+    only: Annotated[
+        str | None, typer.Option("--only", help="run one notebook (e.g. 'catalog' or '10_catalog')")
+    ] = None,
+    reports: Annotated[
+        Path, typer.Option("--reports", help="where the HTML pages are published")
+    ] = config.REPORTS_DIR,
+    outputs: Annotated[
+        Path, typer.Option("--outputs", help="where executed notebooks and logs are kept")
+    ] = config.OUTPUTS_DIR,
+) -> None:
+    """Run the whole suite (or one notebook) with papermill and publish the HTML reports."""
+    from analysis import suite
+
+    try:
+        overrides = suite.parse_overrides(parameter or [])
+    except suite.RunError as exc:
+        err().print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=err(), transient=False,
+    ) as progress:
+        task = progress.add_task("starting", total=None)
+
+        def on_progress(notebook: str, stage: str) -> None:
+            progress.update(task, description=f"{notebook}: {stage}")
+            if stage == "done":
+                progress.advance(task)
+
+        try:
+            result = suite.run(
+                params, overrides, only=only, reports_dir=reports, outputs_dir=outputs,
+                on_progress=on_progress,
+            )
+        except suite.RunError as exc:
+            err().print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from exc
+        except suite.NotebookFailed as exc:
+            progress.stop()
+            err().print(f"[red]failed:[/red] {exc}")
+            err().print(f"the previous reports in {config.display_path(config.resolve(reports))} "
+                      "were left as they were")
+            raise typer.Exit(1) from exc
+        progress.update(task, description="finished", total=len(result.pages))
+    out().print(f"reports: {config.display_path(result.index)}")
+    out().print(f"log: {config.display_path(result.log_file)}")
+
+
+
+@app.command()
+def catalog(
+    catalog_file: Annotated[
+        Path, typer.Option("--catalog", help="the indicator catalog to read")
+    ] = config.DEFAULT_CATALOG,
+    fmt: Annotated[str, typer.Option("--format", help="'table' or 'csv'")] = "table",
+    plan: Annotated[str | None, typer.Option("--plan", help="W (women) or C (children)")] = None,
+    field: Annotated[int | None, typer.Option("--field", help="field number, e.g. 1")] = None,
+    monitorable: Annotated[
+        bool | None,
+        typer.Option("--monitorable/--not-monitorable", help="only (not) monitorable targets"),
+    ] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="write the CSV to this file instead of stdout")
+    ] = None,
+) -> None:
+    """Check the indicator catalog and print it (every field, ids in plan order)."""
+    from analysis import atomic
+    from analysis import catalog as cat_mod
+
+    if fmt not in ("table", "csv"):
+        err().print(f"[red]error:[/red] --format must be 'table' or 'csv', not {fmt!r}")
+        raise typer.Exit(2)
+    if plan is not None and plan not in ("W", "C"):
+        err().print(f"[red]error:[/red] --plan must be W or C, not {plan!r}")
+        raise typer.Exit(2)
+    try:
+        cat = cat_mod.load_catalog(catalog_file)
+    except (cat_mod.CatalogError, config.ParamsError, FileNotFoundError) as exc:
+        err().print(f"[red]error:[/red] {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from exc
+    flat = cat_mod.to_flat(cat_mod.select(cat, plan, field, monitorable))
+    if fmt == "csv":
+        if out_file is None:
+            typer.echo(flat.to_csv(index=False), nl=False)
+        else:
+            with atomic.atomic_output(out_file) as tmp:
+                flat.to_csv(tmp, index=False, encoding="utf-8-sig")
+            err().print(f"{len(flat)} entries written to {out_file}")
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{config.display_path(cat.path)}: {len(flat)} entries")
+    for col in ("id", "指标", "目标", "分组", "部门", "可监测"):
+        table.add_column(col, overflow="fold")
+    for _, row in cat_mod.select(cat, plan, field, monitorable).iterrows():
+        table.add_row(
+            row["id"], row["name_zh"], cat_mod.target_text(row), ",".join(row["breakdowns"]),
+            row["department"], "是" if row["monitorable"] else "否",
+        )
+    out().print(table)

@@ -1,0 +1,39 @@
+"""Logging set-up: one log file per run, plus warnings and errors on the terminal.
+
+Modules log through ``logging.getLogger(__name__)``; only the entry points (the CLI, a
+notebook's first cell) call :func:`configure`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+def configure(log_file: Path | None = None, level: int = logging.INFO) -> logging.Logger:
+    """Send the ``analysis`` loggers to ``log_file`` (created with its folder) and stderr.
+
+    Calling it again replaces the handlers it installed before, so a long-lived process
+    (a notebook kernel, a test session) does not write each line twice.
+    """
+    root = logging.getLogger("analysis")
+    root.setLevel(level)
+    for handler in list(root.handlers):
+        if getattr(handler, "_plan_monitor", False):
+            root.removeHandler(handler)
+            handler.close()
+    console = logging.StreamHandler()
+    console.setLevel(logging.WARNING)
+    console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    console._plan_monitor = True  # type: ignore[attr-defined]
+    root.addHandler(console)
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        fh = logging.FileHandler(log_file, encoding="utf-8")
+        fh.setLevel(level)
+        fh.setFormatter(logging.Formatter(LOG_FORMAT))
+        fh._plan_monitor = True  # type: ignore[attr-defined]
+        root.addHandler(fh)
+    return root

@@ -1,0 +1,70 @@
+"""plan-monitor catalog: the catalog as a table or CSV, with filters."""
+
+import io
+import re
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from analysis import catalog, config
+from analysis.cli import app
+
+runner = CliRunner()
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def read_csv(output: str) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(output), dtype=str, keep_default_na=False)
+
+
+def test_catalog_csv_has_every_field_and_every_entry_in_plan_order():
+    result = runner.invoke(app, ["catalog", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    table = read_csv(result.output)
+    assert list(table.columns) == catalog.FIELDS
+    yaml_text = config.DEFAULT_CATALOG.read_text(encoding="utf-8")
+    assert len(table) == len(re.findall(r"(?m)^  - id: ", yaml_text))
+    ids = table["id"].tolist()
+    assert ids[0].startswith("W1.") and ids[-1].startswith("C7.")
+    # numeric order of goals (9 before 10), goals before measures, women before children
+    assert ids.index("W1.9a") < ids.index("W1.10") < ids.index("W1.M4") < ids.index("W2.4")
+    assert ids.index("W8.9") < ids.index("C1.3a")
+    row = table.set_index("id").loc["C1.9c"]
+    assert (row["kind"], row["value"], row["unit"], row["breakdowns"]) == ("below", "60.0", "%", "sex")
+
+
+def test_catalog_filters_by_plan_field_and_monitorability():
+    result = runner.invoke(app, ["catalog", "--format", "csv", "--plan", "C", "--field", "1",
+                                 "--monitorable"])
+    table = read_csv(result.output)
+    assert set(table["plan"]) == {"C"} and set(table["field"]) == {"1"}
+    assert set(table["monitorable"]) == {"True"}
+    assert "C1.9c" in set(table["id"]) and "C1.1" not in set(table["id"])
+
+
+def test_catalog_table_prints_targets_in_words():
+    result = runner.invoke(app, ["catalog", "--catalog", str(FIXTURES / "mini_catalog.yaml")],
+                           env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "12/10万以下（2030年）" in result.output and "5 entries" in result.output
+
+
+def test_catalog_writes_a_csv_file_excel_can_open(tmp_path):
+    out = tmp_path / "catalog.csv"
+    result = runner.invoke(app, ["catalog", "--format", "csv", "--catalog",
+                                 str(FIXTURES / "mini_catalog.yaml"), "--out", str(out)])
+    assert result.exit_code == 0
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads Chinese right
+    assert pd.read_csv(out, encoding="utf-8-sig")["id"].tolist() == [
+        "W1.1a", "W1.1b", "W1.2", "W1.M1", "C1.1"]
+
+
+def test_a_broken_catalog_exits_2_naming_the_entry_and_field(tmp_path):
+    text = (FIXTURES / "mini_catalog.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace("kind: below\n    value: 60", "kind: bellow\n    value: 60"),
+                   encoding="utf-8")
+    result = runner.invoke(app, ["catalog", "--catalog", str(bad)])
+    assert result.exit_code == 2
+    assert "entry C1.1, field 'kind': unknown kind 'bellow'" in result.output

@@ -1,0 +1,72 @@
+import os
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from analysis import report
+
+
+def test_publish_swaps_the_staging_folder_in(tmp_path):
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "index.html").write_text("old", encoding="utf-8")
+    staging = report.start_staging(reports, "r1")
+    assert (staging / "index.html").read_text(encoding="utf-8") == "old"  # carried over
+    (staging / "index.html").write_text("new", encoding="utf-8")
+    report.publish(staging, reports)
+    assert (reports / "index.html").read_text(encoding="utf-8") == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]
+
+
+def test_a_failed_swap_puts_the_previous_reports_back(tmp_path, monkeypatch):
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "index.html").write_text("old", encoding="utf-8")
+    staging = report.start_staging(reports, "r2")
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if str(src) == str(staging):
+            raise OSError("disk full")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(report.os, "replace", replace)
+    with pytest.raises(OSError, match="disk full"):
+        report.publish(staging, reports)
+    assert (reports / "index.html").read_text(encoding="utf-8") == "old"
+
+
+def test_rendered_page_has_outputs_and_narrative_but_no_code(tmp_path):
+    nb = new_notebook(cells=[
+        new_markdown_cell("# 数据质量报告\n\n说明文字"),
+        new_code_cell("secret_code_line = 1", outputs=[
+            new_output("display_data", data={"text/plain": "显示的结果 42"})]),
+    ])
+    src = tmp_path / "20_quality.ipynb"
+    nbformat.write(nb, src)
+    html = tmp_path / "20_quality.html"
+    title = report.render_notebook(src, html, {"title": "监测", "run_id": "r1", "run_time": "t",
+                                               "commit": "abc", "params_file": "params/run.yaml"})
+    text = html.read_text(encoding="utf-8")
+    assert title == "数据质量报告"
+    assert "说明文字" in text and "显示的结果 42" in text
+    assert "secret_code_line" not in text
+    assert 'lang="zh-CN"' in text and "返回报告目录" in text and "abc" in text
+
+
+def test_manifest_and_index_list_every_page(tmp_path):
+    manifest = {
+        "pages": {"10_b": {"notebook": "10_b", "html": "10_b.html", "title": "乙", "run_id": "r",
+                           "run_time": "t"},
+                  "00_a": {"notebook": "00_a", "html": "00_a.html", "title": "甲", "run_id": "r",
+                           "run_time": "t"}},
+        "latest_run": {"run_id": "r", "run_time": "t", "commit": "c", "params_file": "p",
+                       "params_sha256": "s", "inputs": [{"folder": "data/raw", "file": "x.csv",
+                                                         "bytes": 3, "sha256": "h"}]},
+    }
+    index = report.write_index(tmp_path, manifest, "标题")
+    text = index.read_text(encoding="utf-8")
+    assert text.index('href="00_a.html"') < text.index('href="10_b.html"')
+    assert "x.csv" in text and "标题" in text
+    assert report.read_manifest(tmp_path) == manifest

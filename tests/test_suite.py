@@ -1,0 +1,140 @@
+"""plan-monitor run: parameters, selection, and whole runs into temporary folders."""
+
+import hashlib
+import re
+
+import nbformat
+import pytest
+from typer.testing import CliRunner
+
+from analysis import config, suite
+from analysis.cli import app
+
+runner = CliRunner()
+
+
+def test_overrides_are_read_as_yaml_values():
+    assert suite.parse_overrides(["year=2024", "raw_dir=data/raw", "flag=true"]) == {
+        "year": 2024, "raw_dir": "data/raw", "flag": True}
+    with pytest.raises(suite.RunError, match="name=value"):
+        suite.parse_overrides(["year"])
+
+
+def test_only_selects_a_notebook_by_name_with_or_without_its_number():
+    run = config.load_run_params()
+    assert suite.select_notebooks(run, "catalog") == ["10_catalog"]
+    assert suite.select_notebooks(run, "00_overview") == ["00_overview"]
+    with pytest.raises(suite.RunError, match="matches 0 notebooks"):
+        suite.select_notebooks(run, "nonesuch")
+
+
+def test_an_override_no_notebook_declares_is_refused():
+    run = config.load_run_params()
+    with pytest.raises(suite.RunError, match=r"-p \['raw_dri'\]"):
+        suite.plan_parameters(run, run.notebooks, {"raw_dri": "x"})
+
+
+def test_each_notebook_gets_only_the_parameters_it_declares():
+    run = config.load_run_params()
+    planned = suite.plan_parameters(run, run.notebooks, {"catalog": "params/other.yaml"})
+    assert planned["00_overview"] == {"params_file": "params/run.yaml", "raw_dir": "data/raw"}
+    assert planned["10_catalog"] == {"catalog": "params/other.yaml"}
+
+
+def test_a_run_file_parameter_no_notebook_declares_is_refused(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("notebooks: [00_overview]\nparameters: {raw_dir: data/raw, yaer: 2024}\n",
+                    encoding="utf-8")
+    run = config.load_run_params(path)
+    with pytest.raises(suite.RunError, match=r"\['yaer'\] are declared by no notebook"):
+        suite.plan_parameters(run, run.notebooks, {})
+
+
+def snapshot(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory):
+    """The default run, end to end through the CLI, into temporary folders."""
+    base = tmp_path_factory.mktemp("run")
+    result = runner.invoke(app, ["run", "--reports", str(base / "reports"),
+                                 "--outputs", str(base / "outputs")])
+    return base, result
+
+
+@pytest.mark.slow
+def test_run_publishes_every_notebook_and_an_index(full_run):
+    base, result = full_run
+    assert result.exit_code == 0, result.output
+    reports = base / "reports"
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    for nb in config.load_run_params().notebooks:
+        assert f'href="{nb}.html"' in index
+        assert (reports / f"{nb}.html").is_file()
+    # stamped with the checksum of an input file, computed here independently
+    reference = config.RAW_DIR / "reference" / "national_monitoring_figures.csv"
+    assert hashlib.sha256(reference.read_bytes()).hexdigest() in index
+    assert "params/run.yaml" in index
+
+
+@pytest.mark.slow
+def test_run_keeps_executed_notebooks_and_a_log(full_run):
+    base, _ = full_run
+    (run_dir,) = (base / "outputs" / "notebooks").iterdir()
+    assert sorted(p.name for p in run_dir.iterdir()) == ["00_overview.ipynb", "10_catalog.ipynb"]
+    log = (base / "outputs" / "logs" / f"{run_dir.name}.log").read_text(encoding="utf-8")
+    assert "params file params/run.yaml" in log and "executed 10_catalog" in log
+
+
+@pytest.mark.slow
+def test_the_html_holds_what_the_notebook_displayed_and_no_code(full_run):
+    base, _ = full_run
+    (run_dir,) = (base / "outputs" / "notebooks").iterdir()
+    executed = nbformat.read(run_dir / "10_catalog.ipynb", as_version=4)
+    shown = [o["data"]["text/markdown"] for c in executed.cells if c.cell_type == "code"
+             for o in c.get("outputs", []) if "text/markdown" in o.get("data", {})]
+    html = (base / "reports" / "10_catalog.html").read_text(encoding="utf-8")
+    headline = shown[0].split("\n\n")[0]
+    assert headline.startswith("《洛阳市偃师区妇女发展规划") and headline in html
+    assert "初中生近视率降至" in html          # a source sentence of the plan, in the target list
+    assert "load_catalog" not in html         # no code
+
+
+@pytest.mark.slow
+def test_a_failing_notebook_names_itself_and_its_cell_and_leaves_reports_untouched(tmp_path):
+    reports, outputs = tmp_path / "reports", tmp_path / "outputs"
+    first = runner.invoke(app, ["run", "--reports", str(reports), "--outputs", str(outputs)])
+    assert first.exit_code == 0, first.output
+    before = snapshot(reports)
+    broken = runner.invoke(app, ["run", "--reports", str(reports), "--outputs", str(outputs),
+                                 "-p", "catalog=params/no_such_catalog.yaml"])
+    assert broken.exit_code == 1
+    message = " ".join(broken.output.split())
+    assert re.search(r"notebook 10_catalog failed in cell \d+: ParamsError: "
+                     r"params/no_such_catalog.yaml: file not found", message), message
+    assert "left as they were" in message
+    assert snapshot(reports) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["outputs", "reports"]  # no staging left
+
+
+def test_an_unknown_parameter_exits_2_before_anything_runs(tmp_path):
+    result = runner.invoke(app, ["run", "--reports", str(tmp_path / "r"), "--outputs",
+                                 str(tmp_path / "o"), "-p", "catalgo=x.yaml"])
+    assert result.exit_code == 2
+    assert "catalgo" in result.output
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.slow
+def test_only_reruns_one_notebook_and_keeps_the_other_pages(tmp_path):
+    reports, outputs = tmp_path / "reports", tmp_path / "outputs"
+    assert runner.invoke(app, ["run", "--reports", str(reports), "--outputs", str(outputs)]).exit_code == 0
+    overview_before = (reports / "00_overview.html").read_bytes()
+    result = runner.invoke(app, ["run", "--only", "catalog", "--reports", str(reports),
+                                 "--outputs", str(outputs)])
+    assert result.exit_code == 0, result.output
+    assert (reports / "00_overview.html").read_bytes() == overview_before
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert 'href="00_overview.html"' in index and 'href="10_catalog.html"' in index
