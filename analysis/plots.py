@@ -82,6 +82,7 @@ def stacked_barh(frame, label_col: str, value_cols: dict[str, str], *, title: st
         left = values if left is None else [a + b for a, b in zip(left, values, strict=True)]
     ax.set_title(title)
     ax.set_xlabel(xlabel)
-    ax.legend(loc="lower right", frameon=True)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08 - 1.0 / (len(frame) + 4)),
+              ncol=len(value_cols), frameon=False)
     fig.tight_layout()
     return fig
