@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +24,48 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp makes the file private (0600); give it the permissions a new file gets
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+#: the timestamp written into reproducible workbooks (zip entries and document properties)
+FIXED_TIME = (2020, 1, 1, 0, 0, 0)
+
+
+def save_workbook(workbook, path: str | os.PathLike[str]) -> Path:
+    """Save an openpyxl workbook atomically and byte-for-byte reproducibly.
+
+    openpyxl stamps the save time into ``docProps/core.xml`` and every zip entry; the same
+    workbook saved twice would differ. The archive is rewritten with a fixed time so that the
+    same content always gives the same bytes (a generated form or sample file can then be
+    checked against its regeneration).
+    """
+    import datetime as dt
+    import io
+    import zipfile
+
+    fixed = dt.datetime(*FIXED_TIME)
+    workbook.properties.created = fixed
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    out = io.BytesIO()
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              rb"\g<1>2020-01-01T00:00:00Z\g<2>", data)
+            entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            dst.writestr(entry, data)
+    with atomic_output(path) as tmp:
+        tmp.write_bytes(out.getvalue())
+    return Path(path)

@@ -31,7 +31,7 @@ ID_PATTERN = re.compile(r"^(?P<plan>[WC])(?P<field>\d)\.(?P<m>M)?(?P<number>\d+)
 FIELDS = [
     "id", "plan", "field", "goal", "measure", "name_zh", "name_en", "unit", "kind", "value",
     "year", "tolerance", "direction", "gap_of", "gap", "relative_to", "comparison", "better",
-    "breakdowns", "department", "monitorable", "source", "national_key", "note",
+    "breakdowns", "female_share", "valid_range", "department", "monitorable", "source", "national_key", "note",
 ]
 TEXT_FIELDS = ["id", "plan", "name_zh", "name_en", "unit", "kind", "direction", "gap_of", "gap",
                "relative_to", "comparison", "better", "department", "source", "national_key",
@@ -233,6 +233,13 @@ def _check_entry(
     breakdowns = e.get("breakdowns")
     if not isinstance(breakdowns, list) or not set(breakdowns) <= BREAKDOWNS:
         bad("breakdowns", f"{breakdowns!r}; a list of {sorted(BREAKDOWNS)}")
+    if e.get("female_share") is not None and not isinstance(e["female_share"], bool):
+        bad("female_share", "must be true or false")
+    if e.get("female_share") and isinstance(breakdowns, list) and "sex" in breakdowns:
+        bad("breakdowns", "a share of women is one figure, not split by sex: drop 'sex'")
+    vr = e.get("valid_range")
+    if vr is not None and not (isinstance(vr, list) and len(vr) == 2 and all(map(_is_number, vr)) and vr[0] < vr[1]):
+        bad("valid_range", f"{vr!r}; a list [lowest, highest] of the possible values")
     if e.get("department") not in departments:
         bad("department", f"{e.get('department')!r} is not in params/departments.yaml")
     key = e.get("national_key")

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from analysis import config
@@ -28,12 +29,18 @@ log = logging.getLogger(__name__)
 
 def err() -> Console:
     """The console for messages and progress (stderr), sized for the terminal of this call."""
-    return Console(stderr=True)
+    return Console(stderr=True, soft_wrap=True)
 
 
 def out() -> Console:
     """The console for results (stdout)."""
     return Console()
+
+
+def fail(message: object, code: int) -> typer.Exit:
+    """Print an error (its text shown as is, never read as markup) and return the exit to raise."""
+    err().print("[red]error:[/red] " + escape(str(message)), highlight=False)
+    return typer.Exit(code)
 
 
 @app.command()
@@ -61,8 +68,7 @@ def run(
     try:
         overrides = suite.parse_overrides(parameter or [])
     except suite.RunError as exc:
-        err().print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        raise fail(exc, 2) from exc
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(), console=err(), transient=False,
@@ -80,8 +86,7 @@ def run(
                 on_progress=on_progress,
             )
         except suite.RunError as exc:
-            err().print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from exc
+            raise fail(exc, 2) from exc
         except suite.NotebookFailed as exc:
             progress.stop()
             err().print(f"[red]failed:[/red] {exc}")
@@ -115,16 +120,13 @@ def catalog(
     from analysis import catalog as cat_mod
 
     if fmt not in ("table", "csv"):
-        err().print(f"[red]error:[/red] --format must be 'table' or 'csv', not {fmt!r}")
-        raise typer.Exit(2)
+        raise fail(f"--format must be 'table' or 'csv', not {fmt!r}", 2)
     if plan is not None and plan not in ("W", "C"):
-        err().print(f"[red]error:[/red] --plan must be W or C, not {plan!r}")
-        raise typer.Exit(2)
+        raise fail(f"--plan must be W or C, not {plan!r}", 2)
     try:
         cat = cat_mod.load_catalog(catalog_file)
     except (cat_mod.CatalogError, config.ParamsError, FileNotFoundError) as exc:
-        err().print(f"[red]error:[/red] {exc}", markup=False, highlight=False)
-        raise typer.Exit(2) from exc
+        raise fail(exc, 2) from exc
     flat = cat_mod.to_flat(cat_mod.select(cat, plan, field, monitorable))
     if fmt == "csv":
         if out_file is None:
@@ -145,3 +147,65 @@ def catalog(
             row["department"], "是" if row["monitorable"] else "否",
         )
     out().print(table)
+
+
+@app.command()
+def clean(
+    raw: Annotated[Path, typer.Option("--raw", help="the folder of returns as delivered")] = config.RAW_DIR,
+    out_dir: Annotated[Path, typer.Option("--out", help="where the validated tables are written")] = (
+        config.PROCESSED_DIR),
+    catalog_file: Annotated[Path, typer.Option("--catalog", help="the indicator catalog")] = config.DEFAULT_CATALOG,
+) -> None:
+    """Clean the returns: observations + quarantine, every raw value accounted for.
+
+    Exit 0 when every value became an observation, 1 when something was quarantined or a file
+    could not be read, 2 when the step could not run (no raw folder, a broken catalog).
+    """
+    from rich.table import Table
+
+    from analysis import catalog as cat_mod
+    from analysis import clean as clean_mod
+    from analysis import logs, schemas
+
+    logs.configure(logs.stage_log("clean"))
+    try:
+        result = clean_mod.clean(raw, catalog_file)
+        written = clean_mod.write(result, out_dir)
+    except (cat_mod.CatalogError, config.ParamsError, FileNotFoundError, schemas.ContractError) as exc:
+        raise fail(exc, 2) from exc
+    s = result.summary
+    table = Table(title="plan-monitor clean", show_header=False)
+    for label, value in (
+        ("files", s["files"]), ("values read", s["values_read"]), ("observations kept", s["observations"]),
+        ("  of which flagged for review", s["flagged"]), ("quarantined", s["quarantined"]),
+        *((f"  {reason}", n) for reason, n in s["quarantined_by_reason"].items()),
+        ("cells left empty (missing)", s["missing_cells"]), ("files that could not be read", len(s["file_problems"])),
+    ):
+        table.add_row(label, str(value))
+    out().print(table)
+    for p in s["file_problems"]:
+        sheet = f" (sheet {p['source_sheet']})" if p["source_sheet"] else ""
+        err().print(f"[yellow]file problem:[/yellow] {p['source_file']}{sheet}: {p['problem']}", highlight=False)
+    out().print(f"written: {', '.join(config.display_path(p) for p in written.values())}")
+    if s["quarantined"] or s["file_problems"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def template(
+    department: Annotated[str, typer.Option("--department", help="the reporting department, e.g. 卫健委")],
+    year: Annotated[int, typer.Option("--year", help="the year the figures are for")],
+    out_file: Annotated[Path, typer.Option("--out", help="the .xlsx file to write")],
+    catalog_file: Annotated[Path, typer.Option("--catalog", help="the indicator catalog")] = config.DEFAULT_CATALOG,
+) -> None:
+    """Write the blank standard return a department fills in for one year."""
+    from analysis import catalog as cat_mod
+    from analysis import template as template_mod
+
+    try:
+        cat = cat_mod.load_catalog(catalog_file)
+        path = template_mod.write_template(cat, department, year, out_file)
+    except (cat_mod.CatalogError, config.ParamsError, ValueError) as exc:
+        raise fail(exc, 2) from exc
+    rows = len(template_mod.form_rows(cat, department, year))
+    out().print(f"{path}: {rows} rows for {department}, {year}")

@@ -7,7 +7,10 @@ notebook's first cell) call :func:`configure`.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
+
+from analysis import config
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
@@ -37,3 +40,8 @@ def configure(log_file: Path | None = None, level: int = logging.INFO) -> loggin
         fh._plan_monitor = True  # type: ignore[attr-defined]
         root.addHandler(fh)
     return root
+
+
+def stage_log(stage: str) -> Path:
+    """The log file of one run of a stage command: ``outputs/logs/<stage>-<time>.log``."""
+    return config.OUTPUTS_DIR / "logs" / f"{stage}-{datetime.now():%Y%m%d-%H%M%S}.log"

@@ -74,7 +74,7 @@ def test_run_publishes_every_notebook_and_an_index(full_run):
         assert f'href="{nb}.html"' in index
         assert (reports / f"{nb}.html").is_file()
     # stamped with the checksum of an input file, computed here independently
-    reference = config.RAW_DIR / "reference" / "national_monitoring_figures.csv"
+    reference = config.RAW_DIR / "reference" / "national.csv"
     assert hashlib.sha256(reference.read_bytes()).hexdigest() in index
     assert "params/run.yaml" in index
 

@@ -1,0 +1,246 @@
+"""Reading what departments write in a cell: numbers, units, years, sexes, areas.
+
+Returns arrive with full-width digits ("９３．５"), units in the cell ("93.5%", "3.2‰",
+"12.3/10万"), thousands separators, and a dozen ways of writing "no value" or "female". Each
+function here turns one written thing into one meaning, or says plainly why it cannot;
+nothing is guessed. The vocabularies (missing markers, sex labels, area names and aliases)
+are data in ``params/cleaning.yaml`` and ``params/areas.yaml``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from analysis import config
+
+
+class ParseError(ValueError):
+    """A written value that cannot be read; the message says why in an analyst's words."""
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number read from a cell, with the unit the cell itself names (None when it names none)."""
+
+    value: float
+    unit: str | None
+
+
+@cache
+def cleaning_rules() -> dict[str, Any]:
+    """``params/cleaning.yaml``, read once per process."""
+    return config.read_yaml(config.PARAMS_DIR / "cleaning.yaml")
+
+
+@cache
+def units() -> dict[str, dict[str, Any]]:
+    """``params/units.yaml``: unit → its kind, ``per`` and aliases."""
+    return config.read_yaml(config.UNITS_FILE)["units"]
+
+
+@cache
+def areas() -> dict[str, Any]:
+    """``params/areas.yaml``: the district, its towns (with aliases), comparators."""
+    return config.read_yaml(config.PARAMS_DIR / "areas.yaml")
+
+
+def fold(text: str) -> str:
+    """Full-width characters folded to their ASCII forms (NFKC), white space removed.
+
+    "９３．５％" → "93.5%", "１，２３４" → "1,234", "　女　" → "女". The ideographic full stop
+    "。" is kept: it is not a decimal point.
+    """
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def is_missing(raw: Any) -> bool:
+    """True when a cell holds nothing or a marker meaning "no value" ("—", "/", "未统计" …)."""
+    if raw is None:
+        return True
+    if isinstance(raw, float) and math.isnan(raw):
+        return True
+    if isinstance(raw, str):
+        markers = {fold(m) for m in cleaning_rules()["missing_markers"]}
+        return fold(raw) in markers
+    return False
+
+
+@cache
+def _unit_suffixes() -> list[tuple[str, str]]:
+    """(written form, unit) pairs, longest first, so "/10万" is tried before "万"."""
+    pairs = []
+    for unit, spec in units().items():
+        for form in [unit, *spec.get("aliases", [])]:
+            pairs.append((fold(form), unit))
+    return sorted(pairs, key=lambda p: -len(p[0]))
+
+
+def unit_of(text: str) -> str | None:
+    """The unit a written unit names ("（%）", "‰", "1/10万", "名/千名儿童"), or None."""
+    t = fold(text).strip("()（）[]【】")
+    for form, unit in _unit_suffixes():
+        if t == form:
+            return unit
+    return None
+
+
+def unit_in_header(text: str) -> str | None:
+    """The unit a column header names in brackets ("近视率（%）", "死亡率(1/10万)"), or None."""
+    for inner in re.findall(r"[(（\[【]([^()（）\[\]【】]*)[)）\]】]", fold(text)):
+        unit = unit_of(inner)
+        if unit is not None:
+            return unit
+    return None
+
+
+NUMBER_TEXT = re.compile(r"^([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+)(.*)$")
+
+
+def parse_number(raw: Any) -> Number:
+    """Read a number, and the unit written after it, from a cell.
+
+    Accepts numbers as stored by Excel, and text with full-width digits, thousands
+    separators ("1,234" or "1，234") and a unit suffix ("93.5%", "3.2‰", "12.3/10万").
+    Raises :class:`ParseError` for anything else — including a suffix that is not a unit
+    ("93.5左右", "约90"): such a value needs a person, not a guess.
+    """
+    if isinstance(raw, bool):
+        raise ParseError(f"{raw!r} is not a number")
+    if isinstance(raw, int | float):
+        if math.isnan(raw) or math.isinf(raw):
+            raise ParseError(f"{raw!r} is not a number")
+        return Number(float(raw), None)
+    text = fold(str(raw))
+    m = NUMBER_TEXT.match(text)
+    if not m:
+        raise ParseError(f"'{raw}' is not a number")
+    number, rest = m.group(1), m.group(2)
+    value = float(number.replace(",", ""))
+    if not rest:
+        return Number(value, None)
+    unit = unit_of(rest)
+    if unit is None:
+        raise ParseError(f"'{raw}' is not a number: '{rest}' after {number} is not a unit")
+    return Number(value, unit)
+
+
+def convert(value: float, from_unit: str, to_unit: str) -> float:
+    """Convert between units of the same kind that are shares of a whole (%, ‰, /万, /10万).
+
+    93.5 % → 935 ‰; 12 /10万 → 0.012 %. Raises :class:`ParseError` when the two are not
+    convertible (a percentage and a count, say).
+    """
+    if from_unit == to_unit:
+        return value
+    a, b = units().get(from_unit, {}), units().get(to_unit, {})
+    if "per" not in a or "per" not in b:
+        raise ParseError(f"a value in '{from_unit}' cannot be converted to '{to_unit}'")
+    return value * b["per"] / a["per"]
+
+
+def parse_year(raw: Any) -> int:
+    """A year from 2021, 2021.0, "2021", "2021年", "２０２１年度"; ParseError otherwise."""
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and float(raw).is_integer():
+        return int(raw)
+    text = fold(str(raw)) if raw is not None else ""
+    m = re.fullmatch(r"(\d{4})(?:\.0)?(?:年度?|年)?", text)
+    if not m:
+        raise ParseError(f"'{raw}' is not a year")
+    return int(m.group(1))
+
+
+def year_in_header(text: str) -> int | None:
+    """The year a column header names ("2021年", "2021", "2021年（%）"), or None."""
+    found = re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", fold(text))
+    return int(found[0]) if len(set(found)) == 1 else None
+
+
+def parse_sex(raw: Any) -> str:
+    """'female', 'male' or 'total' from 女/女性/男/合计/小计/…; a blank means total."""
+    if is_missing(raw):
+        return "total"
+    text = fold(str(raw)).casefold()
+    for sex, labels in cleaning_rules()["sex_labels"].items():
+        if text in {fold(label).casefold() for label in labels}:
+            return sex
+    raise ParseError(f"'{raw}' is not a sex label (女/男/合计 …)")
+
+
+def sex_in_header(text: str) -> str | None:
+    """The sex a column header names as its last part ("2021年 女", "女性"), or None."""
+    t = fold(text).casefold()
+    for sex, labels in cleaning_rules()["sex_labels"].items():
+        for label in sorted(labels, key=len, reverse=True):
+            lab = fold(label).casefold()
+            # one-letter ASCII labels (f, m) are too easily part of other words in a header
+            if (len(lab) > 1 or not lab.isascii()) and t.endswith(lab):
+                return sex
+    return None
+
+
+@dataclass(frozen=True)
+class Area:
+    """An area as observations name it, and how it was recognised."""
+
+    code: str
+    alias_of: str | None = None  # the written name, when it was an old name or a variant
+    former_last_year: int | None = None  # for a town that left the district
+
+
+@cache
+def _area_index() -> dict[str, Area]:
+    spec = areas()
+    index: dict[str, Area] = {}
+
+    def add(label: str, area: Area) -> None:
+        key = fold(label)
+        if key in index and index[key].code != area.code:
+            raise config.ParamsError(f"params/areas.yaml: '{label}' names both {index[key].code} "
+                                     f"and {area.code}")
+        index[key] = area
+
+    for label in spec["district"]["labels"]:
+        add(label, Area(spec["district"]["code"]))
+    for name, town in spec["towns"].items():
+        add(name, Area(name))
+        for alias in town.get("aliases", []):
+            add(alias, Area(name, alias_of=alias))
+    for name, town in (spec.get("former_towns") or {}).items():
+        add(name, Area(name, former_last_year=town["last_year"]))
+        for alias in town.get("aliases", []):
+            add(alias, Area(name, alias_of=alias, former_last_year=town["last_year"]))
+    for code in ("urban", "rural"):
+        for label in spec["urban_rural"][code]["labels"]:
+            add(label, Area(code))
+    for code, comp in spec["comparators"].items():
+        add(code, Area(code))
+        for label in comp["labels"]:
+            add(label, Area(code))
+    return index
+
+
+def parse_area(raw: Any) -> Area:
+    """The area a label names (偃师区 → district, 首阳山 → 首阳山街道, 全国 → national)."""
+    if is_missing(raw):
+        raise ParseError("the area is blank")
+    area = _area_index().get(fold(str(raw)))
+    if area is None:
+        raise ParseError(f"'{raw}' is not an area of the district nor a comparator "
+                         f"(params/areas.yaml lists them with their old names)")
+    if area.alias_of is not None and fold(area.alias_of) == fold(area.code):
+        return Area(area.code, None, area.former_last_year)
+    return area
+
+
+def town_type(name: str) -> str | None:
+    """'urban' for a 街道, 'rural' for a 镇, None for anything that is not a town."""
+    spec = areas()
+    town = spec["towns"].get(name) or (spec.get("former_towns") or {}).get(name)
+    if town is None:
+        return None
+    return "urban" if town["type"] == "街道" else "rural"

@@ -1,0 +1,250 @@
+"""The cleaning rules, each on small hand-written returns, with the exact outcome asserted:
+value and unit after conversion, the reason, and the file and cell."""
+
+import json
+import math
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from analysis import clean, template
+from analysis.catalog import load_catalog
+from analysis.cli import app
+from tests.test_returns import legacy_workbook
+
+HEADER = "indicator_id,year,area,sex,value,unit,numerator,denominator\n"
+
+
+def run(tmp_path, rows: str, encoding="utf-8") -> clean.CleanResult:
+    raw = tmp_path / "raw"
+    raw.mkdir(exist_ok=True)
+    (raw / "return.csv").write_bytes((HEADER + rows).encode(encoding))
+    return clean.clean(raw)
+
+
+def only_obs(result) -> pd.Series:
+    assert len(result.observations) == 1, result.quarantine.to_dict("records")
+    return result.observations.iloc[0]
+
+
+def only_quarantined(result) -> pd.Series:
+    assert len(result.quarantine) == 1 and result.observations.empty
+    return result.quarantine.iloc[0]
+
+
+def test_a_percentage_with_its_unit_in_the_cell(tmp_path):
+    o = only_obs(run(tmp_path, "C1.9c,2023,偃师区,女,71.2%,,,\n"))
+    assert (o["indicator_id"], o["year"], o["area"], o["sex"], o["value"], o["unit"]) == \
+        ("C1.9c", 2023, "district", "female", 71.2, "%")
+    assert (o["source_file"], o["source_sheet"], o["source_cell"], o["flags"]) == ("return.csv", "", "E2", "")
+
+
+def test_permille_is_converted_to_the_catalogs_percent(tmp_path):
+    o = only_obs(run(tmp_path, "C1.9c,2023,偃师区,合计,712‰,,,\n"))
+    assert o["value"] == pytest.approx(71.2)  # 712 per 1000 = 71.2 per 100
+    assert o["flags"] == "unit_converted:‰→%"
+
+
+def test_unit_column_is_used_when_the_cell_names_none(tmp_path):
+    o = only_obs(run(tmp_path, "W1.2a,2022,偃师区,合计,0.25,‰,,\n"))
+    assert o["value"] == pytest.approx(25.0)  # 0.25 per 1000 = 25 per 100000
+    assert o["unit"] == "/10万"
+
+
+def test_value_is_computed_from_counts_when_only_counts_are_given(tmp_path):
+    o = only_obs(run(tmp_path, "W1.2a,2022,偃师区,合计,,,1,4000\n"))
+    assert o["value"] == pytest.approx(25.0)  # 1 death / 4000 births × 100000
+    assert (o["numerator"], o["denominator"], o["flags"]) == (1.0, 4000.0, "derived_from_counts")
+
+
+def test_a_value_that_disagrees_with_its_counts_is_kept_and_flagged(tmp_path):
+    o = only_obs(run(tmp_path, "W1.2a,2022,偃师区,合计,12,,1,4000\n"))
+    assert o["value"] == 12 and o["flags"] == "value_disagrees_with_counts"
+
+
+@pytest.mark.parametrize(
+    ("row", "reason", "cell", "raw", "words"),
+    [
+        ("C1.9c,2023,偃师区,合计,abc,,,\n", "not_a_number", "E2", "abc", "'abc' is not a number"),
+        ("C1.9c,2023,偃师区,合计,123.4,,,\n", "out_of_range", "E2", "123.4", "outside the possible range 0–100 %"),
+        ("W1.2a,2022,偃师区,合计,,,5,4,\n", "numerator_exceeds_denominator", "G2", "5",
+         "numerator 5 is larger than denominator 4"),
+        ("W1.2a,2022,偃师区,合计,,,-1,4000\n", "out_of_range", "G2", "-1", "numerator -1 is negative"),
+        ("X9.9,2023,偃师区,合计,5,,,\n", "unknown_indicator", "E2", "X9.9", "'X9.9' is not an indicator"),
+        ("C1.9c,2023,火星镇,合计,70,,,\n", "unknown_area", "E2", "火星镇", "'火星镇' is not an area"),
+        ("C1.9c,2023,偃师区,未知,70,,,\n", "unknown_sex", "E2", "未知", "'未知' is not a sex label"),
+        ("C1.9c,2035,偃师区,合计,70,,,\n", "year_out_of_range", "E2", "2035", "2035 is outside the years 2010–2030"),
+        ("C1.9c,二〇二一,偃师区,合计,70,,,\n", "not_a_year", "E2", "二〇二一", "is not a year"),
+        ("C1.9c,2023,佃庄镇,合计,70,,,\n", "area_not_in_district", "E2", "佃庄镇", "left the district after 2021"),
+        ("C1.9c,2023,偃师区,合计,70,所,,\n", "unit_mismatch", "E2", "70", "cannot be converted"),
+        ("C1.9c,2023,偃师区,合计,70,percentish,,\n", "unit_not_understood", "E2", "70", "'percentish'"),
+    ],
+)
+def test_hard_problems_are_quarantined_with_cell_reason_and_words(tmp_path, row, reason, cell, raw, words):
+    q = only_quarantined(run(tmp_path, row))
+    assert (q["source_file"], q["source_cell"], q["raw_value"], q["reason"]) == ("return.csv", cell, raw, reason)
+    assert words in q["message"]
+
+
+def test_a_former_town_before_it_left_is_kept_and_flagged(tmp_path):
+    o = only_obs(run(tmp_path, "C1.6,2020,佃庄镇,合计,95,,,\n"))
+    assert (o["area"], o["flags"]) == ("佃庄镇", "former_boundary")
+
+
+def test_an_old_town_name_is_mapped_through_the_alias_table(tmp_path):
+    o = only_obs(run(tmp_path, "C1.6,2020,首阳山镇,合计,95,,,\n"))
+    assert (o["area"], o["flags"]) == ("首阳山街道", "alias:首阳山镇→首阳山街道")
+
+
+def test_conflicting_duplicates_are_both_quarantined_naming_each_other(tmp_path):
+    result = run(tmp_path, "C1.9c,2023,偃师区,合计,70.1,,,\nC1.9c,2023,全区,合计,71.0,,,\n")
+    assert result.observations.empty
+    q = result.quarantine.set_index("source_cell")
+    assert list(q["reason"]) == ["conflicting_duplicate"] * 2
+    assert "70.1 here, but 71 at return.csv, cell E3" in q.loc["E2", "message"]
+    assert "71 here, but 70.1 at return.csv, cell E2" in q.loc["E3", "message"]
+
+
+def test_an_identical_repeat_keeps_the_first_and_quarantines_the_repeat(tmp_path):
+    result = run(tmp_path, "C1.9c,2023,偃师区,合计,70.1,,,\nC1.9c,2023,偃师区,合计,70.1%,,,\n")
+    assert only_obs_cell(result) == "E2"
+    q = result.quarantine.iloc[0]
+    assert (q["source_cell"], q["reason"]) == ("E3", "duplicate")
+
+
+def only_obs_cell(result) -> str:
+    assert len(result.observations) == 1
+    return result.observations.iloc[0]["source_cell"]
+
+
+def test_female_and_male_counts_that_do_not_add_up_are_flagged(tmp_path):
+    rows = ("C1.3b,2022,偃师区,女,,,3,1900\nC1.3b,2022,偃师区,男,,,4,2100\n"
+            "C1.3b,2022,偃师区,合计,,,8,4000\n")
+    obs = run(tmp_path, rows).observations
+    assert all("sex_sum_mismatch" in f for f in obs["flags"])
+
+
+def test_a_total_rate_outside_the_female_and_male_rates_is_flagged(tmp_path):
+    rows = "C1.9c,2022,偃师区,女,70,,,\nC1.9c,2022,偃师区,男,72,,,\nC1.9c,2022,偃师区,合计,75,,,\n"
+    obs = run(tmp_path, rows).observations.set_index("sex")
+    assert obs.loc["total", "flags"] == "total_outside_sex_range"
+    assert obs.loc["female", "flags"] == "" and obs.loc["male", "flags"] == ""
+
+
+def test_a_misplaced_decimal_point_is_flagged_as_a_jump_only_where_it_is(tmp_path):
+    series = {2015: 70, 2016: 70.5, 2017: 71, 2018: 71.6, 2019: 7.22, 2020: 72.4, 2021: 73, 2022: 73.5}
+    rows = "".join(f"C1.9c,{y},偃师区,合计,{v},,,\n" for y, v in series.items())
+    obs = run(tmp_path, rows).observations.set_index("year")
+    assert obs.loc[2019, "flags"] == "jump"
+    assert (obs.drop(index=2019)["flags"] == "").all()
+
+
+def test_a_lasting_level_shift_is_flagged_once(tmp_path):
+    series = [50, 50.4, 50.9, 51.2, 51.8, 60.1, 60.5, 61.0, 61.4]
+    rows = "".join(f"C1.10,{2015 + i},偃师区,合计,{v},,,\n" for i, v in enumerate(series))
+    obs = run(tmp_path, rows).observations.set_index("year")
+    assert list(obs.index[obs["flags"] == "jump"]) == [2020]
+
+
+def test_every_value_read_is_an_observation_or_quarantined(tmp_path):
+    rows = ("C1.9c,2023,偃师区,合计,70,,,\nC1.9c,2023,偃师区,女,abc,,,\nX1.1,2023,偃师区,合计,1,,,\n"
+            "C1.9c,2022,偃师区,男,—,,,\n")
+    result = run(tmp_path, rows)
+    s = result.summary
+    assert (s["values_read"], s["observations"], s["quarantined"], s["missing_cells"]) == (3, 1, 2, 1)
+    assert s["accounting_holds"]
+
+
+def test_a_gbk_csv_and_a_merged_header_workbook_clean_to_the_same_table(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    legacy_workbook(raw / "教体局.xlsx")
+    result = clean.clean(raw)
+    o = result.observations.set_index(["indicator_id", "year", "sex"])
+    assert o.loc[("C1.9c", 2022, "female"), "value"] == 72.5        # "72.5%"
+    assert o.loc[("C1.9c", 2023, "female"), "value"] == 71.8        # "７１．８"
+    assert o.loc[("C1.9c", 2023, "female"), "source_cell"] == "E5"
+    assert o.loc[("C1.9c", 2023, "female"), "source_sheet"] == "学生视力"
+    assert ("C1.9c", 2023, "male") not in o.index                    # "—": missing, not a value
+    assert len(result.observations) == 8 and result.quarantine.empty
+
+
+def test_a_filled_template_reads_back_exactly_the_values_written(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    form = raw / "卫健委_2024.xlsx"
+    result = CliRunner().invoke(app, ["template", "--department", "卫健委", "--year", "2024", "--out", str(form)])
+    assert result.exit_code == 0, result.output
+    written = [
+        {"indicator_id": "W1.2a", "area": "偃师区", "sex": "total", "value": 25.0, "numerator": 1,
+         "denominator": 4000},
+        {"indicator_id": "W1.2a", "area": "农村", "sex": "total", "numerator": 1, "denominator": 2500},
+        {"indicator_id": "C1.3b", "area": "偃师区", "sex": "female", "value": 2.63, "numerator": 5,
+         "denominator": 1900},
+        {"indicator_id": "C1.3b", "area": "偃师区", "sex": "male", "value": "２．８６", "numerator": 6,
+         "denominator": 2100},
+        {"indicator_id": "C1.3b", "area": "偃师区", "sex": "total", "value": 2.75, "numerator": 11,
+         "denominator": 4000},
+        {"indicator_id": "C1.6", "area": "大口镇", "sex": "total", "value": 89.5},
+        {"indicator_id": "C1.6", "area": "首阳山街道", "sex": "total", "value": "99.1%"},
+    ]
+    template.fill_template(form, written)
+    obs = clean.clean(raw).observations.set_index(["indicator_id", "area", "sex"])
+    assert len(obs) == len(written)
+    assert obs.loc[("W1.2a", "district", "total"), ["value", "numerator", "denominator", "year"]].tolist() == \
+        [25.0, 1.0, 4000.0, 2024]
+    assert obs.loc[("W1.2a", "rural", "total"), "value"] == pytest.approx(40.0)  # 1/2500 × 100000
+    assert obs.loc[("C1.3b", "district", "male"), "value"] == 2.86
+    assert obs.loc[("C1.3b", "district", "total"), "value"] == 2.75
+    assert obs.loc[("C1.6", "大口镇", "total"), "value"] == 89.5
+    assert obs.loc[("C1.6", "首阳山街道", "total"), "value"] == 99.1
+    assert math.isnan(obs.loc[("C1.6", "大口镇", "total"), "numerator"])
+
+
+def test_the_template_has_validation_merged_headers_and_a_hidden_form_sheet(tmp_path):
+    import openpyxl
+    path = template.write_template(load_catalog(), "教体局", 2024, tmp_path / "t.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb[template.DATA_SHEET]
+    assert wb[template.FORM_SHEET].sheet_state == "hidden"
+    assert "E5:G5" in {str(r) for r in ws.merged_cells.ranges}
+    rules = {dv.type: dv for dv in ws.data_validations.dataValidation}
+    assert rules["decimal"].operator == "greaterThanOrEqual"
+    assert "统计报表" in rules["list"].formula1
+    c19c = next(r for r in range(7, ws.max_row + 1) if ws[f"A{r}"].value == "C1.9c")
+    assert ws[f"C{c19c}"].value == "%" and ws[f"B{c19c}"].value == "初中生近视率"
+    # the same form twice is the same bytes (forms can be checked against a regeneration)
+    again = template.write_template(load_catalog(), "教体局", 2024, tmp_path / "t2.xlsx")
+    assert path.read_bytes() == again.read_bytes()
+
+
+def test_clean_command_writes_tables_and_exits_by_outcome(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "processed"
+    raw.mkdir()
+    (raw / "ok.csv").write_text(HEADER + "C1.9c,2023,偃师区,合计,70,,,\n", encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(app, ["clean", "--raw", str(raw), "--out", str(out)]).exit_code == 0
+    assert pd.read_parquet(out / "observations.parquet")["value"].tolist() == [70.0]
+    summary = json.loads((out / "cleaning_summary.json").read_text(encoding="utf-8"))
+    assert summary["accounting_holds"] and summary["values_read"] == 1
+    (raw / "bad.csv").write_text(HEADER + "C1.9c,2022,偃师区,合计,abc,,,\n", encoding="utf-8")
+    result = runner.invoke(app, ["clean", "--raw", str(raw), "--out", str(out)])
+    assert result.exit_code == 1
+    q = pd.read_parquet(out / "quarantine.parquet")
+    assert q[["source_file", "source_cell", "reason"]].values.tolist() == [["bad.csv", "E2", "not_a_number"]]
+    missing = runner.invoke(app, ["clean", "--raw", str(tmp_path / "nowhere"), "--out", str(out)])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+def test_a_failed_write_leaves_the_previous_tables_whole(tmp_path, monkeypatch):
+    raw, out = tmp_path / "raw", tmp_path / "processed"
+    raw.mkdir()
+    (raw / "ok.csv").write_text(HEADER + "C1.9c,2023,偃师区,合计,70,,,\n", encoding="utf-8")
+    clean.write(clean.clean(raw), out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    result = clean.clean(raw)
+    result.observations.loc[0, "sex"] = "unknown"  # breaks the contract: nothing may be written
+    with pytest.raises(Exception, match="observations breaks its contract"):
+        clean.write(result, out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
