@@ -73,7 +73,11 @@ def run(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(), console=err(), transient=False,
     ) as progress:
-        task = progress.add_task("starting", total=None)
+        try:
+            total = len(suite.select_notebooks(config.load_run_params(params), only))
+        except (config.ParamsError, suite.RunError):
+            total = None  # suite.run reports the problem itself
+        task = progress.add_task("starting", total=total)
 
         def on_progress(notebook: str, stage: str) -> None:
             progress.update(task, description=f"{notebook}: {stage}")

@@ -84,3 +84,22 @@ def raw_readme(raw_dir: str | Path) -> str:
             "its files come from (real or synthetic, and from whom)"
         )
     return path.read_text(encoding="utf-8")
+
+
+SYNTHETIC_MARKERS = ("synthetic", "模拟")
+
+
+def synthetic_files(paths) -> list[str]:
+    """The files among ``paths`` that hold synthetic data (a path part naming it so)."""
+    return sorted({str(p) for p in paths if any(m in str(p).lower() for m in SYNTHETIC_MARKERS)})
+
+
+def synthetic_notice(paths) -> str:
+    """The 模拟数据 notice a page shows whenever any number on it comes from synthetic data
+    (empty when none does)."""
+    files = synthetic_files(paths)
+    if not files:
+        return ""
+    return ("> **⚠ 模拟数据（synthetic data）**：本页的偃师区数据是为演示和测试生成的模拟数据，"
+            "不是真实统计数据，不得引用。来源文件："
+            + "、".join(f"`{f}`" for f in files[:6]) + (" 等" if len(files) > 6 else "") + "。")

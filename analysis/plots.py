@@ -86,3 +86,18 @@ def stacked_barh(frame, label_col: str, value_cols: dict[str, str], *, title: st
               ncol=len(value_cols), frameon=False)
     fig.tight_layout()
     return fig
+
+
+def coverage_heatmap(table, *, title: str):
+    """A heat map of counts (rows × years), zero cells blank-looking, the count in each cell."""
+    import seaborn as sns
+
+    fig, ax = plt.subplots(figsize=(1.0 + 0.6 * max(len(table.columns), 4), 0.3 * len(table) + 1.5))
+    sns.heatmap(table, annot=True, fmt="d", cmap="Blues", cbar=False, linewidths=0.5, linecolor="#eeeeee",
+                ax=ax, annot_kws={"fontsize": 8})
+    ax.set_title(title)
+    ax.set_xlabel("年份")
+    ax.set_ylabel("")
+    ax.tick_params(axis="y", labelsize=8)
+    fig.tight_layout()
+    return fig

@@ -59,8 +59,8 @@ def snapshot(folder):
 def full_run(tmp_path_factory):
     """The default run, end to end through the CLI, into temporary folders."""
     base = tmp_path_factory.mktemp("run")
-    result = runner.invoke(app, ["run", "--reports", str(base / "reports"),
-                                 "--outputs", str(base / "outputs")])
+    result = runner.invoke(app, ["run", "--reports", str(base / "reports"), "--outputs", str(base / "outputs"),
+                                 "-p", f"processed_dir={base / 'processed'}"])
     return base, result
 
 
@@ -83,7 +83,7 @@ def test_run_publishes_every_notebook_and_an_index(full_run):
 def test_run_keeps_executed_notebooks_and_a_log(full_run):
     base, _ = full_run
     (run_dir,) = (base / "outputs" / "notebooks").iterdir()
-    assert sorted(p.name for p in run_dir.iterdir()) == ["00_overview.ipynb", "10_catalog.ipynb"]
+    assert sorted(p.name for p in run_dir.iterdir()) == [f"{n}.ipynb" for n in config.load_run_params().notebooks]
     log = (base / "outputs" / "logs" / f"{run_dir.name}.log").read_text(encoding="utf-8")
     assert "params file params/run.yaml" in log and "executed 10_catalog" in log
 
@@ -105,7 +105,8 @@ def test_the_html_holds_what_the_notebook_displayed_and_no_code(full_run):
 @pytest.mark.slow
 def test_a_failing_notebook_names_itself_and_its_cell_and_leaves_reports_untouched(tmp_path):
     reports, outputs = tmp_path / "reports", tmp_path / "outputs"
-    first = runner.invoke(app, ["run", "--reports", str(reports), "--outputs", str(outputs)])
+    first = runner.invoke(app, ["run", "--reports", str(reports), "--outputs", str(outputs),
+                                "-p", f"processed_dir={tmp_path / 'processed'}"])
     assert first.exit_code == 0, first.output
     before = snapshot(reports)
     broken = runner.invoke(app, ["run", "--reports", str(reports), "--outputs", str(outputs),
@@ -116,7 +117,7 @@ def test_a_failing_notebook_names_itself_and_its_cell_and_leaves_reports_untouch
                      r"params/no_such_catalog.yaml: file not found", message), message
     assert "left as they were" in message
     assert snapshot(reports) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["outputs", "reports"]  # no staging left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["outputs", "processed", "reports"]  # no staging left
 
 
 def test_an_unknown_parameter_exits_2_before_anything_runs(tmp_path):
@@ -130,7 +131,8 @@ def test_an_unknown_parameter_exits_2_before_anything_runs(tmp_path):
 @pytest.mark.slow
 def test_only_reruns_one_notebook_and_keeps_the_other_pages(tmp_path):
     reports, outputs = tmp_path / "reports", tmp_path / "outputs"
-    assert runner.invoke(app, ["run", "--reports", str(reports), "--outputs", str(outputs)]).exit_code == 0
+    assert runner.invoke(app, ["run", "--reports", str(reports), "--outputs", str(outputs),
+                               "-p", f"processed_dir={tmp_path / 'processed'}"]).exit_code == 0
     overview_before = (reports / "00_overview.html").read_bytes()
     result = runner.invoke(app, ["run", "--only", "catalog", "--reports", str(reports),
                                  "--outputs", str(outputs)])
