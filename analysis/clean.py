@@ -39,30 +39,33 @@ log = logging.getLogger(__name__)
 
 OBSERVATION_COLUMNS = list(schemas.OBSERVATIONS.columns)
 QUARANTINE_COLUMNS = list(schemas.QUARANTINE.columns)
+#: reason codes and the words the report shows for them
 REASONS = {
-    "unknown_indicator": "unknown indicator",
-    "not_a_year": "not a year",
-    "year_out_of_range": "year outside the monitored years",
-    "unknown_area": "unknown area",
-    "area_not_in_district": "town not in the district that year",
-    "unknown_sex": "unknown sex label",
-    "not_a_number": "not a number",
-    "unit_not_understood": "unit not understood",
-    "unit_mismatch": "unit not convertible to the catalog's",
-    "out_of_range": "outside the possible range",
-    "numerator_exceeds_denominator": "numerator larger than denominator",
-    "no_value": "counts given but no value can be computed",
-    "duplicate": "reported twice with the same value",
-    "conflicting_duplicate": "reported twice with different values",
+    "unknown_indicator": "指标不在目录中",
+    "not_a_year": "年份无法识别",
+    "year_out_of_range": "年份超出监测范围",
+    "unknown_area": "地区无法识别",
+    "area_not_in_district": "该年已不属本区的镇",
+    "unknown_sex": "性别无法识别",
+    "not_a_number": "不是数字",
+    "unit_not_understood": "单位无法识别",
+    "unit_mismatch": "单位无法换算",
+    "out_of_range": "超出可能范围",
+    "numerator_exceeds_denominator": "分子大于分母",
+    "no_value": "有分子分母但无法计算数值",
+    "duplicate": "重复报送（数值相同）",
+    "conflicting_duplicate": "重复报送且数值不同",
 }
 
 
 class Rejected(Exception):
-    """A raw value that cannot become an observation: the reason code, message and cell."""
+    """A raw value that cannot become an observation: the reason code, message and cell, and
+    what was already known of it (indicator, year, area, sex) when it was refused."""
 
     def __init__(self, reason: str, message: str, cell: str | None = None, raw: Any = None):
         super().__init__(message)
         self.reason, self.message, self.cell, self.raw = reason, message, cell, raw
+        self.known: dict[str, Any] = {}
 
 
 @dataclass
@@ -127,7 +130,17 @@ def valid_range(entry: pd.Series, unit: str) -> tuple[float, float]:
 
 
 def interpret(record: dict, cat: Catalog, index: dict[str, str]) -> dict[str, Any]:
-    """Turn one raw value into an observation row, or raise :class:`Rejected` saying why."""
+    """Turn one raw value into an observation row, or raise :class:`Rejected` saying why
+    (carrying the indicator, year, area and sex as far as they were read)."""
+    known: dict[str, Any] = {}
+    try:
+        return _interpret(record, cat, index, known)
+    except Rejected as exc:
+        exc.known = known
+        raise
+
+
+def _interpret(record: dict, cat: Catalog, index: dict[str, str], known: dict[str, Any]) -> dict[str, Any]:
     rules = parse.cleaning_rules()
     cell = record["source_cell"]
     flags = [f for f in str(record.get("flags_raw") or "").replace(",", ";").split(";") if f.strip()]
@@ -139,6 +152,7 @@ def interpret(record: dict, cat: Catalog, index: dict[str, str]) -> dict[str, An
                        f"'{_as_text(indicator)}' is not an indicator of the catalog "
                        "(params/indicators.yaml): neither an id nor an indicator's name", cell, indicator)
     entry = cat.indicators.loc[eid]
+    known["indicator_id"] = eid
 
     try:
         year = parse.parse_year(record.get("year_raw"))
@@ -148,6 +162,7 @@ def interpret(record: dict, cat: Catalog, index: dict[str, str]) -> dict[str, An
     if not first <= year <= last:
         raise Rejected("year_out_of_range", f"{year} is outside the years {first}–{last} the suite "
                        "monitors (params/cleaning.yaml)", cell, record.get("year_raw"))
+    known["year"] = year
 
     try:
         area = parse.parse_area(record.get("area_raw"))
@@ -161,11 +176,13 @@ def interpret(record: dict, cat: Catalog, index: dict[str, str]) -> dict[str, An
         flags.append("former_boundary")
     if area.alias_of is not None:
         flags.append(f"alias:{area.alias_of}→{area.code}")
+    known["area"] = area.code
 
     try:
         sex = parse.parse_sex(record.get("sex_raw"))
     except parse.ParseError as exc:
         raise Rejected("unknown_sex", str(exc), cell, record.get("sex_raw")) from exc
+    known["sex"] = sex
 
     value, numerator, denominator = (_number(record, p) for p in ("value", "numerator", "denominator"))
     unit = entry["unit"]
@@ -302,6 +319,20 @@ def flag_sex_consistency(obs: pd.DataFrame) -> None:
                 _add_flag(obs, by_sex[s], "sex_sum_mismatch")
 
 
+def sampling_sd(series: pd.DataFrame) -> np.ndarray:
+    """The binomial standard error of each value of a rate with its counts, in the value's unit
+    (0 where the value has no counts): sqrt(p(1-p)/n) × per, with p at least 1/(2n) so that a
+    year with no events still has the noise a year with one would have."""
+    per = parse.units().get(series["unit"].iloc[0] or "", {}).get("per")
+    den = series["denominator"].to_numpy(dtype=float)
+    if not per:
+        return np.zeros(len(series))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.clip(series["numerator"].to_numpy(dtype=float) / den, 0.5 / den, 1.0)
+        sd = np.sqrt(p * (1 - p) / den) * per
+    return np.nan_to_num(sd, nan=0.0)
+
+
 def flag_jumps(obs: pd.DataFrame) -> None:
     """Flag a year-on-year change far outside the series' usual movement (kept, for review).
 
@@ -323,12 +354,16 @@ def flag_jumps(obs: pd.DataFrame) -> None:
         changes = np.diff(values)
         consecutive = np.diff(years) == 1
         level = float(np.median(np.abs(values)))
+        noise = sampling_sd(g)
         unusual = []
         for i, d in enumerate(changes):
             others = np.delete(changes, i)
             centre = float(np.median(others))
+            # a rate built on few events moves by its sampling noise alone: a change within
+            # what the counts explain is never unusual, however calm the other years were
+            chance = math.hypot(noise[i], noise[i + 1])
             scale = max(1.4826 * float(np.median(np.abs(others - centre))), rules["min_scale_share"] * level,
-                        1e-9)
+                        chance, 1e-9)
             unusual.append(consecutive[i] and abs(d - centre) > rules["threshold"] * scale)
         i = 0
         while i < len(changes):
@@ -353,7 +388,7 @@ def clean(raw_dir: str | Path = config.RAW_DIR, catalog: str | Path | Catalog = 
         try:
             row = interpret(record, cat, index)
         except Rejected as exc:
-            quarantined.append(_quarantine_row(record, exc.reason, exc.message, exc.cell, exc.raw))
+            quarantined.append(_quarantine_row(record, exc.reason, exc.message, exc.cell, exc.raw, exc.known))
             continue
         row["_record"] = i
         kept.append(row)

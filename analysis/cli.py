@@ -213,3 +213,20 @@ def template(
         raise fail(exc, 2) from exc
     rows = len(template_mod.form_rows(cat, department, year))
     out().print(f"{path}: {rows} rows for {department}, {year}")
+
+
+@app.command()
+def sample(
+    seed: Annotated[int, typer.Option("--seed", help="the random seed: the same seed gives the same files")] = 20250101,
+    out_dir: Annotated[Path, typer.Option("--out", help="where the synthetic returns are written")] = (
+        config.RAW_DIR / "synthetic"),
+) -> None:
+    """Write the synthetic Yanshi District's returns (模拟数据), byte-for-byte from the seed."""
+    from analysis import catalog as cat_mod
+    from analysis import sample as sample_mod
+
+    try:
+        paths = sample_mod.generate(seed, out_dir)
+    except (cat_mod.CatalogError, config.ParamsError) as exc:
+        raise fail(exc, 2) from exc
+    out().print(f"{len(paths)} files (模拟数据, seed {seed}) written to {config.display_path(config.resolve(out_dir))}")

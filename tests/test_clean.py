@@ -248,3 +248,42 @@ def test_a_failed_write_leaves_the_previous_tables_whole(tmp_path, monkeypatch):
     with pytest.raises(Exception, match="observations breaks its contract"):
         clean.write(result, out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_rate_on_few_events_is_not_flagged_for_its_sampling_noise(tmp_path):
+    """One maternal death in ten years among 4,000 births a year: the ratio goes 0 → 25 /10万
+    → 0 by chance alone (one death moves it by 25), not by a reporting error."""
+    deaths = [0, 0, 0, 0, 0, 1, 0, 0, 0, 0]
+    rows = "".join(f"W1.2a,{2015 + i},偃师区,合计,,,{d},4000\n" for i, d in enumerate(deaths))
+    obs = run(tmp_path, rows).observations
+    assert sorted(obs["value"].round(6).unique()) == [0.0, 25.0]
+    assert not obs["flags"].str.contains("jump").any()
+    # the same figures written without their counts give no such excuse: a lone spike
+    rows = "".join(f"W1.2a,{2015 + i},偃师区,合计,{d * 25},,,\n" for i, d in enumerate(deaths))
+    flagged = run(tmp_path, rows).observations.set_index("year")["flags"]
+    assert list(flagged[flagged == "jump"].index) == [2020]
+
+
+@pytest.mark.slow
+def test_the_shipped_raw_data_cleans_with_exactly_the_planted_problems(tmp_path):
+    """data/raw as shipped (real national figures + the synthetic district) through the command."""
+    from analysis import config, sample
+
+    result = CliRunner().invoke(app, ["clean", "--out", str(tmp_path)])
+    assert result.exit_code == 1  # the planted problems are quarantined
+    summary = json.loads((tmp_path / "cleaning_summary.json").read_text(encoding="utf-8"))
+    assert summary["accounting_holds"] and summary["file_problems"] == []
+    q = pd.read_parquet(tmp_path / "quarantine.parquet")
+    planted = {(f"synthetic/{p['file']}", p["cell"], p["reason"]) for p in sample.PLANTED
+               if p["effect"] == "quarantine"}
+    assert set(zip(q["source_file"], q["source_cell"], q["reason"], strict=True)) == planted
+    national = pd.read_parquet(tmp_path / "observations.parquet").query("area.str.startswith('national')")
+    assert len(national) == pd.read_csv(config.RAW_DIR / "reference" / "national.csv").shape[0]
+
+
+def test_a_quarantined_value_keeps_what_was_read_of_it(tmp_path):
+    q = only_quarantined(run(tmp_path, "C1.9c,2023,首阳山,女,712,,,\n"))
+    assert (q["indicator_id"], q["year"], q["area"], q["sex"], q["reason"]) == \
+        ("C1.9c", 2023, "首阳山街道", "female", "out_of_range")
+    q = only_quarantined(run(tmp_path, "C1.9c,2023,火星镇,女,71,,,\n"))
+    assert (q["indicator_id"], q["year"], q["area"]) == ("C1.9c", 2023, None)
