@@ -553,6 +553,19 @@ def readme_text(source: Path, cat: Catalog, carried: pd.DataFrame, not_carried: 
                 [[o, r, n] for (o, r), n in sorted(Counter(zip(not_carried["outcome"], not_carried["reason"],
                                                                  strict=True)).items())]),
         "",
+        "Every such row, with its reason, is listed in `not_carried.md` beside this file.",
+    ]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def not_carried_text(not_carried: pd.DataFrame) -> str:
+    """The full list of source rows not carried (superseded, or refused), with reasons."""
+    lines = [
+        "# National figures: source rows not in national.csv",
+        "",
+        "Generated with `national.csv` by `analysis/reference.py` (see `README.md`). `row` is the row's "
+        "number in the source file, counting the header as row 1.",
+        "",
         *_listing(not_carried[not_carried["outcome"] == SUPERSEDED], "Superseded (the value is kept on the "
                   "carried row)"),
         *_listing(not_carried[not_carried["outcome"] == NOT_CARRIED], "Not carried"),
@@ -571,7 +584,8 @@ def _listing(rows: pd.DataFrame, title: str) -> list[str]:
 
 
 def write_national_returns(source: Path, out_dir: Path, cat: Catalog | None = None) -> Path:
-    """Write ``out_dir/national.csv`` and regenerate ``out_dir/README.md``; return the CSV's path.
+    """Write ``out_dir/national.csv`` and regenerate ``out_dir/README.md`` and
+    ``out_dir/not_carried.md``; return the CSV's path.
 
     Both files are written atomically and are byte-for-byte the same for the same inputs
     (plain UTF-8, "\\n" line ends, no time stamp). ``cat`` defaults to the project's catalog.
@@ -584,7 +598,9 @@ def write_national_returns(source: Path, out_dir: Path, cat: Catalog | None = No
         tmp.write_bytes(carried_csv(carried).encode("utf-8"))
     with atomic_output(out_dir / "README.md") as tmp:
         tmp.write_bytes(readme_text(source, cat, carried, not_carried).encode("utf-8"))
-    log.info("wrote %s and its README", config.display_path(csv_path))
+    with atomic_output(out_dir / "not_carried.md") as tmp:
+        tmp.write_bytes(not_carried_text(not_carried).encode("utf-8"))
+    log.info("wrote %s, its README and the list of rows not carried", config.display_path(csv_path))
     return csv_path
 
 

@@ -266,13 +266,13 @@ def test_every_source_row_is_carried_superseded_or_not_carried(tmp_path, cat):
 def test_writing_is_deterministic_plain_utf8_and_documented(tmp_path, cat):
     src = mixed_source(tmp_path)
     first = reference.write_national_returns(src, tmp_path / "a", cat)
-    written = {name: (tmp_path / "a" / name).read_bytes() for name in ("national.csv", "README.md")}
+    written = {name: (tmp_path / "a" / name).read_bytes() for name in ("national.csv", "README.md", "not_carried.md")}
     reference.write_national_returns(src, tmp_path / "b", cat)
     again = reference.write_national_returns(src, tmp_path / "a", cat)
     assert first == again == tmp_path / "a" / "national.csv"
     for name, content in written.items():
         assert (tmp_path / "a" / name).read_bytes() == content == (tmp_path / "b" / name).read_bytes()
-    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["README.md", "national.csv"]
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["README.md", "national.csv", "not_carried.md"]
     raw = first.read_bytes()
     assert not raw.startswith(b"\xef\xbb\xbf") and b"\r" not in raw
     lines = raw.decode("utf-8").splitlines()
@@ -282,7 +282,9 @@ def test_writing_is_deterministic_plain_utf8_and_documented(tmp_path, cat):
     readme = (tmp_path / "a" / "README.md").read_text(encoding="utf-8")
     assert "**real**" in readme and "superseded_value" in readme and "`derived`" in readme
     assert "| not carried | no catalog entry has this indicator_key as its national_key | 1 |" in readme
-    assert "| 7 | msm | 2017 | national | 3 | 人 | W1.M1;C1.1 | unit 人 not comparable with the catalog's % |" in readme
+    listing = (tmp_path / "a" / "not_carried.md").read_text(encoding="utf-8")
+    row_7 = "| 7 | msm | 2017 | national | 3 | 人 | W1.M1;C1.1 | unit 人 not comparable with the catalog's % |"
+    assert row_7 in listing
 
 
 # --- the shipped reference file ----------------------------------------------------------------
