@@ -348,10 +348,16 @@ def select(
     return table
 
 
-def to_flat(table: pd.DataFrame) -> pd.DataFrame:
-    """Entries as a flat table (breakdowns joined with ';'), every field, for CSV and display."""
+def to_flat(table: pd.DataFrame, fields: dict[str, dict[str, str]] | None = None) -> pd.DataFrame:
+    """Entries as a flat table for CSV and display: every field, with the field's Chinese and
+    English names after its number (from the catalog's ``fields``), lists joined with ';'."""
     flat = table.reset_index(drop=True).copy()
+    keys = flat["plan"] + flat["field"].astype(str)
+    flat.insert(3, "field_zh", keys.map(lambda k: (fields or {}).get(k, {}).get("zh")))
+    flat.insert(4, "field_en", keys.map(lambda k: (fields or {}).get(k, {}).get("en")))
     flat["breakdowns"] = flat["breakdowns"].map(lambda b: ";".join(b))
+    flat["valid_range"] = flat["valid_range"].map(
+        lambda r: ";".join(f"{x:g}" for x in r) if isinstance(r, list) else None)
     for name in ("field", "goal", "measure", "year"):
         flat[name] = flat[name].astype("Int64")
     return flat

@@ -131,7 +131,7 @@ def catalog(
         cat = cat_mod.load_catalog(catalog_file)
     except (cat_mod.CatalogError, config.ParamsError, FileNotFoundError) as exc:
         raise fail(exc, 2) from exc
-    flat = cat_mod.to_flat(cat_mod.select(cat, plan, field, monitorable))
+    flat = cat_mod.to_flat(cat_mod.select(cat, plan, field, monitorable), cat.fields)
     if fmt == "csv":
         if out_file is None:
             typer.echo(flat.to_csv(index=False), nl=False)

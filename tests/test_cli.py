@@ -22,7 +22,7 @@ def test_catalog_csv_has_every_field_and_every_entry_in_plan_order():
     result = runner.invoke(app, ["catalog", "--format", "csv"])
     assert result.exit_code == 0, result.output
     table = read_csv(result.output)
-    assert list(table.columns) == catalog.FIELDS
+    assert list(table.columns) == [*catalog.FIELDS[:3], "field_zh", "field_en", *catalog.FIELDS[3:]]
     yaml_text = config.DEFAULT_CATALOG.read_text(encoding="utf-8")
     assert len(table) == len(re.findall(r"(?m)^  - id: ", yaml_text))
     ids = table["id"].tolist()
@@ -31,6 +31,7 @@ def test_catalog_csv_has_every_field_and_every_entry_in_plan_order():
     assert ids.index("W1.9a") < ids.index("W1.10") < ids.index("W1.M4") < ids.index("W2.4")
     assert ids.index("W8.9") < ids.index("C1.3a")
     row = table.set_index("id").loc["C1.9c"]
+    assert (row["field_zh"], row["field_en"]) == ("儿童与健康", "Children and health")
     assert (row["kind"], row["value"], row["unit"], row["breakdowns"]) == ("below", "60.0", "%", "sex")
 
 
