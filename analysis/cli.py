@@ -230,3 +230,33 @@ def sample(
     except (cat_mod.CatalogError, config.ParamsError) as exc:
         raise fail(exc, 2) from exc
     out().print(f"{len(paths)} files (模拟数据, seed {seed}) written to {config.display_path(config.resolve(out_dir))}")
+
+
+@app.command()
+def project(
+    processed: Annotated[Path, typer.Option("--processed", help="the folder holding observations.parquet")] = (
+        config.PROCESSED_DIR),
+    catalog_file: Annotated[Path, typer.Option("--catalog", help="the indicator catalog")] = config.DEFAULT_CATALOG,
+    settings_file: Annotated[Path, typer.Option("--settings", help="the engine's settings")] = (
+        config.PARAMS_DIR / "projection.yaml"),
+    seed: Annotated[int | None, typer.Option("--seed", help="override the settings' random seed")] = None,
+) -> None:
+    """Project every series to 2030 with intervals: projections.parquet + projection_models.parquet.
+
+    Exit 0 when done (series that cannot be projected are listed, with why), 2 when the stage
+    could not run (no observations: run plan-monitor clean first; a broken catalog or settings).
+    """
+    from analysis import catalog as cat_mod
+    from analysis import logs, schemas, trend
+
+    logs.configure(logs.stage_log("project"))
+    try:
+        settings = trend.Settings.from_params(settings_file, **({} if seed is None else {"seed": seed}))
+        result = trend.project(processed, catalog_file, settings)
+    except (cat_mod.CatalogError, config.ParamsError, FileNotFoundError, schemas.ContractError, ValueError) as exc:
+        raise fail(exc, 2) from exc
+    models = result.models
+    done = int(models["projectable"].sum())
+    out().print(f"{done} series projected to {settings.horizon}, {len(models) - done} not projectable "
+                f"(listed with the reason in projection_models.parquet)")
+    out().print(f"written: {', '.join(config.display_path(p) for p in result.files.values())}")
