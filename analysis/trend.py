@@ -1686,7 +1686,7 @@ def simulate_paths(indicator_id: str, area: str = "district", sex: str = "total"
     row = _model_row(models, indicator_id, area, sex)
     rec = json.loads(row["params"])
     seed = int(row["seed"]) if seed is None else int(seed)
-    n_sims = Settings().n_sims if n_sims is None else int(n_sims)
+    n_sims = Settings.from_params().n_sims if n_sims is None else int(n_sims)
     key = (indicator_id, area, sex)
     years, values = paths_from_params(rec, n_sims, np.random.default_rng(_series_seed(seed, key)))
     return Paths(key=key, years=years, values=values, model=row["model"], seed=seed)
