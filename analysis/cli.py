@@ -260,3 +260,30 @@ def project(
     out().print(f"{done} series projected to {settings.horizon}, {len(models) - done} not projectable "
                 f"(listed with the reason in projection_models.parquet)")
     out().print(f"written: {', '.join(config.display_path(p) for p in result.files.values())}")
+
+
+@app.command()
+def assess(
+    processed: Annotated[Path, typer.Option("--processed", help="the folder holding observations and projections")] = (
+        config.PROCESSED_DIR),
+    catalog_file: Annotated[Path, typer.Option("--catalog", help="the indicator catalog")] = config.DEFAULT_CATALOG,
+    settings_file: Annotated[Path, typer.Option("--settings", help="thresholds and labels of the assessment")] = (
+        config.PARAMS_DIR / "assessment.yaml"),
+    mode: Annotated[str, typer.Option("--mode", help="annual, midterm (2025) or final (2030)")] = "annual",
+    year: Annotated[int | None, typer.Option("--year", help="the evaluation year (default: by mode)")] = None,
+) -> None:
+    """Judge every target: probability of meeting it, status, pace and early warnings (scorecard).
+
+    Exit 0 when done; 2 when it could not run (no projections yet: run plan-monitor project first;
+    a broken catalog or settings; an unknown mode).
+    """
+    from analysis import catalog as cat_mod
+    from analysis import logs, schemas, targets
+
+    logs.configure(logs.stage_log("assess"))
+    try:
+        result = targets.assess(processed, catalog_file, mode=mode, year=year, settings_path=settings_file)
+    except (cat_mod.CatalogError, config.ParamsError, FileNotFoundError, schemas.ContractError, ValueError) as exc:
+        raise fail(exc, 2) from exc
+    out().print(targets.headline_text(result))
+    out().print(f"written: {', '.join(config.display_path(p) for p in result.files.values())}")

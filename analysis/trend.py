@@ -262,6 +262,7 @@ class Batch:
     tau: np.ndarray
     vlo: np.ndarray | None = None
     vhi: np.ndarray | None = None
+    bounded: np.ndarray | None = None  # series holding a value published as a bound or approximately
 
     @property
     def x(self) -> np.ndarray:
@@ -407,18 +408,24 @@ def build_batch(obs: pd.DataFrame, indicators: pd.DataFrame, settings: Settings)
                   hi=hi, per=per, floor=floor, projectable=family >= 0, reason=reason, warnings=warnings,
                   comp=np.full(S, -1), comp_label=np.full(S, "", dtype=object), comp_z=np.full((S, T), np.nan),
                   comp_mask=np.zeros((S, T), bool), tau=np.zeros(S), vlo=info["lo"].to_numpy(float),
-                  vhi=info["hi"].to_numpy(float))
+                  vhi=info["hi"].to_numpy(float),
+                  bounded=(info["flag_lower_bound"] + info["flag_approximate"]).to_numpy() > 0)
     if settings.use_comparator:
         _attach_comparators(batch, settings)
     return batch
 
 
 def _attach_comparators(batch: Batch, settings: Settings) -> None:
-    """Find each local series' comparator (national, same sex, else national total) and put the
-    comparator's values on the series' own model scale."""
+    """Find each local series' comparator (national, same sex, else national total; never one
+    holding bound or approximate values) and put the comparator's values on the series' own
+    model scale."""
     keys = batch.keys
     national = keys.index[keys["area"] == COMPARATOR_AREA]
-    nat = {(keys.at[i, "indicator_id"], keys.at[i, "sex"]): i for i in national if batch.mask[i].sum() >= 2}
+    # a comparator holding values published as bounds ("99%以上", then "90%以上") has no trend to
+    # lend: the bounds' movement is the reports' wording, not the indicator's
+    usable = np.ones(len(keys), bool) if batch.bounded is None else ~batch.bounded
+    nat = {(keys.at[i, "indicator_id"], keys.at[i, "sex"]): i for i in national
+           if batch.mask[i].sum() >= 2 and usable[i]}
     local = ~keys["area"].isin(COMPARATOR_AREAS).to_numpy() & batch.projectable
     ids, sexes = keys["indicator_id"].to_numpy(object), keys["sex"].to_numpy(object)
     for i in np.flatnonzero(local):
@@ -795,7 +802,10 @@ def fit_glm(y: np.ndarray, e: np.ndarray, mask: np.ndarray, x: np.ndarray, famil
         converged = change < tol * (1 + np.abs(eta).max(axis=1))
         if converged[~no_events].all():
             break
-    const = np.where(poisson[:, 0], np.log(0.5 / te), special.logit(0.5 / (te + 1.0)))
+    # half an event added on the side the data never reached: no successes → just above 0,
+    # only successes (binomial, 2/2, 1/1 …) → just below 1
+    const = np.where(poisson[:, 0], np.log(0.5 / te),
+                     np.where(ty >= te, special.logit((te + 0.5) / (te + 1.0)), special.logit(0.5 / (te + 1.0))))
     eta = np.where(no_events[:, None], const[:, None], eta)
     mu, var, weight, _ = _glm_pieces(eta, y0, e0, poisson, w)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from analysis import catalog, config
@@ -69,3 +70,27 @@ def test_a_broken_catalog_exits_2_naming_the_entry_and_field(tmp_path):
     result = runner.invoke(app, ["catalog", "--catalog", str(bad)])
     assert result.exit_code == 2
     assert "entry C1.1, field 'kind': unknown kind 'bellow'" in result.output
+
+
+def test_project_and_assess_need_the_stage_before_them(tmp_path):
+    """Without observations, project says to clean first; without projections, assess says to
+    project first — exit 2, nothing written."""
+    result = runner.invoke(app, ["project", "--processed", str(tmp_path)])
+    assert result.exit_code == 2 and "plan-monitor clean" in result.output
+    result = runner.invoke(app, ["assess", "--processed", str(tmp_path)])
+    assert result.exit_code == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_clean_project_assess_chain_on_the_shipped_data(tmp_path):
+    assert runner.invoke(app, ["clean", "--out", str(tmp_path)]).exit_code == 1  # planted problems
+    result = runner.invoke(app, ["project", "--processed", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["assess", "--processed", str(tmp_path), "--mode", "midterm"])
+    assert result.exit_code == 0, result.output
+    scorecard = pd.read_csv(tmp_path / "scorecard.csv", encoding="utf-8-sig")
+    assert set(scorecard["mode"]) == {"midterm"}
+    headline = scorecard.drop_duplicates("indicator_id")
+    assert len(headline) == len(re.findall(r"(?m)^  - id: ", config.DEFAULT_CATALOG.read_text(encoding="utf-8")))
+    assert runner.invoke(app, ["assess", "--processed", str(tmp_path), "--mode", "yearly"]).exit_code == 2

@@ -541,3 +541,26 @@ def test_the_notebook_fails_clearly_without_observations(tmp_path):
 
     with pytest.raises(pm.PapermillExecutionError, match="plan-monitor clean"):
         _execute(tmp_path, processed_dir=str(tmp_path / "nothing"))
+
+
+def test_a_binomial_series_of_only_successes_projects_near_100_percent():
+    """2/2, 2/2, 1/1, 2/2 treated (W1.M7d-like): the rate is near 1, not near 0 — half a
+    failure is added, so the constant is logit((7 + 0.5) / (7 + 1)) = logit(0.9375)."""
+    y = np.array([[2.0, 2.0, 1.0, 2.0]])
+    e = np.array([[2.0, 2.0, 1.0, 2.0]])
+    mask = np.ones_like(y, bool)
+    x = np.arange(4.0)
+    fit = trend.fit_glm(y, e, mask, x, np.array([trend.BINOMIAL]))
+    assert float(trend.special.expit(fit.a[0])) == pytest.approx(0.9375)
+
+
+def test_a_comparator_published_as_bounds_lends_no_trend(cat):
+    """National vaccination coverage reported as "99%以上" then "90%以上" is wording, not a decline:
+    the district series is not shrunk toward it."""
+    years_n = np.arange(2015, 2023)
+    bounds = [99.0, 99.0, 99.0, 99.0, 90.0, 90.0, 90.0, 90.0]
+    obs = observations(series("C1.9c", years_n, bounds, area="national", flags=["lower_bound"] * 8)
+                       + series("C1.9c", np.array([2021, 2022, 2023, 2024]), np.array([68.0, 71.5, 69.0, 72.8])),
+                       cat)
+    rec = record(trend.project_observations(obs, cat.indicators).models, "C1.9c")
+    assert rec["comparator"] in ("", None) or pd.isna(rec["comparator"])
