@@ -287,3 +287,30 @@ def assess(
         raise fail(exc, 2) from exc
     out().print(targets.headline_text(result))
     out().print(f"written: {', '.join(config.display_path(p) for p in result.files.values())}")
+
+
+@app.command("check-pages")
+def check_pages(
+    reports: Annotated[Path, typer.Option("--reports", help="the folder of rendered pages")] = config.REPORTS_DIR,
+    screenshots: Annotated[Path, typer.Option("--screenshots", help="where the screenshots go")] = (
+        config.OUTPUTS_DIR / "screenshots"),
+) -> None:
+    """Open every page in headless Chromium: screenshots, and no broken images, links or script errors.
+
+    Exit 0 when every page passes, 1 when a page has a problem (each listed), 2 when the check
+    could not run (no Chromium: apt-get install chromium fonts-noto-cjk; no pages yet).
+    """
+    from analysis import browser
+
+    try:
+        results = browser.check_pages(reports, screenshots)
+    except (RuntimeError, FileNotFoundError) as exc:
+        raise fail(exc, 2) from exc
+    bad = [r for r in results if r.problems]
+    for r in results:
+        out().print(f"{'FAIL' if r.problems else 'ok  '} {r.page} -> {config.display_path(r.screenshot)}",
+                    highlight=False)
+        for problem in r.problems:
+            out().print(f"     {problem}", highlight=False, markup=False)
+    if bad:
+        raise typer.Exit(1)
