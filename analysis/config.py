@@ -79,6 +79,7 @@ class RunParams:
     title: str
     notebooks: list[str]
     parameters: dict[str, Any]
+    per_indicator: dict[str, Any] | None = None
 
 
 def load_run_params(path: str | os.PathLike[str] = DEFAULT_RUN_PARAMS) -> RunParams:
@@ -91,7 +92,7 @@ def load_run_params(path: str | os.PathLike[str] = DEFAULT_RUN_PARAMS) -> RunPar
     where = display_path(p)
     if not isinstance(data, dict):
         raise ParamsError(f"{where}: expected a mapping with 'notebooks' and 'parameters'")
-    unknown = set(data) - {"title", "notebooks", "parameters"}
+    unknown = set(data) - {"title", "notebooks", "parameters", "per_indicator"}
     if unknown:
         raise ParamsError(f"{where}: unknown key(s) {sorted(unknown)}")
     notebooks = data.get("notebooks")
@@ -105,9 +106,19 @@ def load_run_params(path: str | os.PathLike[str] = DEFAULT_RUN_PARAMS) -> RunPar
     parameters = data.get("parameters") or {}
     if not isinstance(parameters, dict):
         raise ParamsError(f"{where}: 'parameters' must be a mapping of name: value")
+    per_indicator = data.get("per_indicator")
+    if per_indicator is not None:
+        if not isinstance(per_indicator, dict) or not {"notebook", "parameter"} <= set(per_indicator):
+            raise ParamsError(f"{where}: 'per_indicator' needs 'notebook' and 'parameter' (and 'indicators')")
+        if not (NOTEBOOKS_DIR / f"{per_indicator['notebook']}.ipynb").is_file():
+            raise ParamsError(f"{where}: per_indicator notebook {per_indicator['notebook']!r} does not exist")
+        indicators = per_indicator.get("indicators", "warned")
+        if indicators != "warned" and not isinstance(indicators, list):
+            raise ParamsError(f"{where}: per_indicator 'indicators' is 'warned' or a list of ids")
     return RunParams(
         path=p,
         title=str(data.get("title") or "plan-monitor"),
         notebooks=list(notebooks),
         parameters=dict(parameters),
+        per_indicator=per_indicator,
     )

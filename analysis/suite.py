@@ -149,8 +149,9 @@ def plan_parameters(
     is a run-file parameter that no notebook of the run declares: a misspelt name would
     otherwise be ignored and the notebook would silently keep its default.
     """
-    declared = {nb: declared_parameters(nb) for nb in set(run.notebooks) | set(notebooks)}
-    in_run = set().union(*(declared[nb] for nb in run.notebooks))
+    in_run_notebooks = [*run.notebooks, *([run.per_indicator["notebook"]] if run.per_indicator else [])]
+    declared = {nb: declared_parameters(nb) for nb in set(in_run_notebooks) | set(notebooks)}
+    in_run = set().union(*(declared[nb] for nb in in_run_notebooks))
     stray = sorted(set(run.parameters) - in_run)
     if stray:
         raise RunError(
@@ -194,6 +195,46 @@ def execute_notebook(notebook: str, parameters: dict[str, Any], executed: Path) 
     except pm.PapermillExecutionError as exc:
         cell = exc.exec_count if exc.exec_count is not None else exc.cell_index
         raise NotebookFailed(notebook, cell, f"{exc.ename}: {exc.evalue}", executed) from exc
+
+
+def page_name(notebook: str, params: Mapping[str, Any], run: config.RunParams) -> str:
+    """The page a notebook renders to: its own name, or for the per-indicator notebook its name
+    and the indicator (``70_indicator_C1.9c``), so that each indicator has its own page."""
+    spec = run.per_indicator
+    if spec and notebook == spec["notebook"] and params.get(spec["parameter"]):
+        return f"{notebook}_{params[spec['parameter']]}"
+    return notebook
+
+
+def indicators_to_page(spec: Mapping[str, Any], params: Mapping[str, Any]) -> list[str]:
+    """The indicators that get a page of their own: those the run file lists, or with
+    ``indicators: warned`` every indicator carrying an early warning in the scorecard just made."""
+    chosen = spec.get("indicators", "warned")
+    if isinstance(chosen, list):
+        return [str(i) for i in chosen]
+    from analysis import targets
+
+    return targets.warned_indicators(params.get("processed_dir", config.PROCESSED_DIR))
+
+
+def _execute_and_render(nb: str, page: str, params: dict[str, Any], executed_dir: Path, staging: Path,
+                        stamp: dict[str, Any], manifest: dict[str, Any], result: RunResult,
+                        notify: Callable[[str, str], None]) -> None:
+    """Execute one notebook with its parameters, render it as ``page``, and record it."""
+    executed = executed_dir / f"{page}.ipynb"
+    notify(page, "executing")
+    t0 = time.monotonic()
+    log.info("executing %s as %s with %s", nb, page, params)
+    execute_notebook(nb, params, executed)
+    log.info("executed %s in %.1f s", page, time.monotonic() - t0)
+    result.executed[page] = executed
+    notify(page, "rendering")
+    html = staging / f"{page}.html"
+    title = report.render_notebook(executed, html, stamp)
+    manifest["pages"][page] = {"notebook": page, "html": html.name, "title": title,
+                               "run_id": stamp["run_id"], "run_time": stamp["run_time"]}
+    result.pages[page] = html.name
+    notify(page, "done")
 
 
 def run(
@@ -248,23 +289,19 @@ def run(
     staging = report.start_staging(reports_dir, run_id)
     try:
         manifest = report.read_manifest(staging)
-        for nb in notebooks:
-            executed = executed_dir / f"{nb}.ipynb"
-            notify(nb, "executing")
-            t0 = time.monotonic()
-            log.info("executing %s with %s", nb, per_notebook[nb])
-            execute_notebook(nb, per_notebook[nb], executed)
-            log.info("executed %s in %.1f s", nb, time.monotonic() - t0)
-            result.executed[nb] = executed
-            notify(nb, "rendering")
-            html = staging / f"{nb}.html"
-            title = report.render_notebook(executed, html, stamp)
-            manifest["pages"][nb] = {
-                "notebook": nb, "html": html.name, "title": title,
-                "run_id": run_id, "run_time": stamp["run_time"],
-            }
-            result.pages[nb] = reports_dir / html.name
-            notify(nb, "done")
+        pages = [(nb, page_name(nb, per_notebook[nb], run_params), per_notebook[nb]) for nb in notebooks]
+        for nb, page, params in pages:
+            _execute_and_render(nb, page, params, executed_dir, staging, stamp, manifest, result, notify)
+        if only is None and run_params.per_indicator:
+            spec = run_params.per_indicator
+            base = {k: v for k, v in {**run_params.parameters, **(overrides or {})}.items()
+                    if k in declared_parameters(spec["notebook"])}
+            ids = indicators_to_page(spec, base)
+            log.info("indicator pages for %d indicator(s): %s", len(ids), ids)
+            for indicator_id in ids:
+                params = {**base, spec["parameter"]: indicator_id}
+                _execute_and_render(spec["notebook"], page_name(spec["notebook"], params, run_params), params,
+                                    executed_dir, staging, stamp, manifest, result, notify)
         manifest["latest_run"] = {k: stamp[k] for k in stamp if k != "title"}
         report.write_index(staging, manifest, run_params.title)
         report.publish(staging, reports_dir)
@@ -272,6 +309,7 @@ def run(
         report.discard(staging)
         log.error("run %s failed; reports left as they were: %s", run_id, exc)
         raise
+    result.pages = {page: reports_dir / name for page, name in result.pages.items()}
     result.index = reports_dir / "index.html"
     log.info("run %s finished in %.1f s", run_id, (datetime.now().astimezone() - started).total_seconds())
     return result

@@ -1818,3 +1818,15 @@ def status_chart(result: Assessment, cat: Catalog):
 def _mode_words(result: Assessment) -> str:
     return {"annual": f"{result.year}年度监测", "midterm": f"中期评估，{result.year}年",
             "final": f"终期评估，{result.year}年"}[result.mode]
+
+
+def warned_indicators(processed_dir: str | Path = config.PROCESSED_DIR) -> list[str]:
+    """The indicators any of whose scorecard rows carries an early warning, in plan order: the
+    ones that get a page of their own in the report (``scorecard.parquet`` in ``processed_dir``)."""
+    path = config.resolve(processed_dir) / "scorecard.parquet"
+    if not path.is_file():
+        raise FileNotFoundError(f"{config.display_path(path)} does not exist: run the assessment first "
+                                "(plan-monitor assess, or the 40_scorecard notebook)")
+    card = pd.read_parquet(path, columns=["indicator_id", "warnings"])
+    warned = card.loc[card["warnings"].fillna("").astype(str).str.strip() != "", "indicator_id"].unique()
+    return sorted(warned, key=plan_order)

@@ -140,3 +140,22 @@ def test_only_reruns_one_notebook_and_keeps_the_other_pages(tmp_path):
     assert (reports / "00_overview.html").read_bytes() == overview_before
     index = (reports / "index.html").read_text(encoding="utf-8")
     assert 'href="00_overview.html"' in index and 'href="10_catalog.html"' in index
+
+
+def test_the_per_indicator_notebook_renders_one_page_per_indicator(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("notebooks: [00_overview]\nparameters: {raw_dir: data/raw}\n"
+                    "per_indicator: {notebook: 10_catalog, parameter: catalog, indicators: [a.yaml, b.yaml]}\n",
+                    encoding="utf-8")
+    run = config.load_run_params(path)
+    assert suite.page_name("10_catalog", {"catalog": "a.yaml"}, run) == "10_catalog_a.yaml"
+    assert suite.page_name("00_overview", {"raw_dir": "x"}, run) == "00_overview"
+    assert suite.indicators_to_page(run.per_indicator, {}) == ["a.yaml", "b.yaml"]
+
+
+def test_a_per_indicator_entry_without_its_notebook_is_refused(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("notebooks: [00_overview]\nper_indicator: {notebook: 99_nothing, parameter: x}\n",
+                    encoding="utf-8")
+    with pytest.raises(config.ParamsError, match="per_indicator notebook '99_nothing' does not exist"):
+        config.load_run_params(path)

@@ -482,3 +482,14 @@ def test_notebook_is_thin_and_committed_without_outputs():
         if c.cell_type == "code":
             assert c.outputs == [] and c.execution_count is None
             assert not any(w in c.source for w in ("def ", "class ", "lambda"))
+
+
+def test_warned_indicators_are_those_with_a_warning_in_plan_order(tmp_path):
+    import pandas as pd
+
+    from analysis import targets as t
+    pd.DataFrame({"indicator_id": ["C1.9c", "W1.2a", "C1.3a", "C1.9c"],
+                  "warnings": ["预计完成困难", "", "波动较大", None]}).to_parquet(tmp_path / "scorecard.parquet")
+    assert t.warned_indicators(tmp_path) == ["C1.3a", "C1.9c"]
+    with pytest.raises(FileNotFoundError, match="run the assessment first"):
+        t.warned_indicators(tmp_path / "nowhere")
