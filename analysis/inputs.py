@@ -103,3 +103,14 @@ def synthetic_notice(paths) -> str:
     return ("> **⚠ 模拟数据（synthetic data）**：本页的偃师区数据是为演示和测试生成的模拟数据，"
             "不是真实统计数据，不得引用。来源文件："
             + "、".join(f"`{f}`" for f in files[:6]) + (" 等" if len(files) > 6 else "") + "。")
+
+
+def data_as_of(processed_dir: str | Path) -> str:
+    """The latest year of the district's cleaned data ("2024年"): what a report's figures are
+    as of; '' before the cleaning has run. Comparators (national …) do not count."""
+    path = config.resolve(processed_dir) / "observations.parquet"
+    if not path.is_file():
+        return ""
+    obs = pd.read_parquet(path, columns=["year", "area"])
+    district = obs[~obs["area"].astype(str).str.startswith(("national", "henan", "luoyang"))]
+    return f"{int(district['year'].max())}年" if len(district) else ""

@@ -20,6 +20,8 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 
+from analysis.catalog import plan_order
+
 log = logging.getLogger(__name__)
 
 TEMPLATES = Path(str(files("analysis") / "templates"))
@@ -59,9 +61,38 @@ def render_notebook(executed: Path, html_path: Path, stamp: dict[str, Any]) -> s
     )
     resources = {"metadata": {"name": title}, "plan_monitor": dict(stamp)}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
-    html_path.write_text(body, encoding="utf-8")
+    html_path.write_text(with_contents(body), encoding="utf-8")
     log.info("rendered %s -> %s (%d bytes)", executed.name, html_path.name, len(body))
     return title
+
+
+def with_contents(html: str, min_headings: int = 3) -> str:
+    """The page with a table of contents of its section headings (h2, h3) under its banner.
+
+    Pages with fewer than ``min_headings`` sections are left as they are. The contents link to
+    the anchors nbconvert gives every heading.
+    """
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    headings = [h for h in soup.find_all(["h2", "h3"]) if h.get("id")]
+    banner = soup.find("div", class_="pm-banner")
+    if len(headings) < min_headings or banner is None:
+        return html
+    nav = soup.new_tag("nav", attrs={"class": "pm-contents"})
+    label = soup.new_tag("strong")
+    label.string = "目录"
+    nav.append(label)
+    items = soup.new_tag("ul")
+    for h in headings:
+        item = soup.new_tag("li", attrs={"class": f"pm-contents-{h.name}"})
+        link = soup.new_tag("a", href=f"#{h['id']}")
+        link.string = h.get_text(" ", strip=True).rstrip("¶").strip()
+        item.append(link)
+        items.append(item)
+    nav.append(items)
+    banner.insert_after(nav)
+    return str(soup)
 
 
 def read_manifest(reports_dir: Path) -> dict[str, Any]:
@@ -83,22 +114,22 @@ def write_index(reports_dir: Path, manifest: dict[str, Any], title: str) -> Path
     )
     pages = sorted(manifest["pages"].values(), key=lambda p: p["notebook"])
     html = env.get_template("index.html.j2").render(
-        title=title, run=manifest["latest_run"], pages=pages
+        title=title, run=manifest["latest_run"],
+        pages=[p for p in pages if "indicator" not in p],
+        indicator_pages=sorted((p for p in pages if "indicator" in p), key=lambda p: plan_order(p["indicator"])),
     )
     index = reports_dir / "index.html"
     index.write_text(html, encoding="utf-8")
     return index
 
 
-def start_staging(reports_dir: Path, run_id: str) -> Path:
-    """Create the staging folder beside ``reports_dir``, holding a copy of its current pages.
-
-    The copy keeps pages of notebooks this run does not execute (``--only``).
-    """
+def start_staging(reports_dir: Path, run_id: str, keep: bool = True) -> Path:
+    """Create the staging folder beside ``reports_dir``; with ``keep``, holding a copy of its
+    current pages (a run of one notebook, ``--only``, keeps the other pages)."""
     staging = reports_dir.parent / f".{reports_dir.name}.staging-{run_id}"
     if staging.exists():
         shutil.rmtree(staging)
-    if reports_dir.is_dir():
+    if keep and reports_dir.is_dir():
         shutil.copytree(reports_dir, staging)
     else:
         staging.mkdir(parents=True)

@@ -217,6 +217,16 @@ def indicators_to_page(spec: Mapping[str, Any], params: Mapping[str, Any]) -> li
     return targets.warned_indicators(params.get("processed_dir", config.PROCESSED_DIR))
 
 
+def indicator_name(indicator_id: str) -> str:
+    """The catalog's Chinese name of an indicator, or '' (a page title must not fail a run)."""
+    from analysis import catalog
+
+    try:
+        return str(catalog.load_catalog().entry(indicator_id)["name_zh"])
+    except (KeyError, catalog.CatalogError, config.ParamsError):
+        return ""
+
+
 def _execute_and_render(nb: str, page: str, params: dict[str, Any], executed_dir: Path, staging: Path,
                         stamp: dict[str, Any], manifest: dict[str, Any], result: RunResult,
                         notify: Callable[[str, str], None]) -> None:
@@ -230,9 +240,14 @@ def _execute_and_render(nb: str, page: str, params: dict[str, Any], executed_dir
     result.executed[page] = executed
     notify(page, "rendering")
     html = staging / f"{page}.html"
+    stamp["data_as_of"] = inputs.data_as_of(params.get("processed_dir", stamp.get("processed_dir", "")))
     title = report.render_notebook(executed, html, stamp)
-    manifest["pages"][page] = {"notebook": page, "html": html.name, "title": title,
-                               "run_id": stamp["run_id"], "run_time": stamp["run_time"]}
+    entry = {"notebook": page, "html": html.name, "title": title,
+             "run_id": stamp["run_id"], "run_time": stamp["run_time"]}
+    if page != nb:  # a page of the per-indicator notebook: named after its indicator
+        indicator = page[len(nb) + 1:]
+        entry.update(indicator=indicator, title=f"{title}：{indicator} {indicator_name(indicator)}")
+    manifest["pages"][page] = entry
     result.pages[page] = html.name
     notify(page, "done")
 
@@ -282,11 +297,15 @@ def run(
         "params_sha256": inputs.sha256(run_params.path),
         "inputs": inputs.inventory(folders).to_dict("records"),
     }
+    stamp["processed_dir"] = str({**run_params.parameters, **(overrides or {})}.get("processed_dir",
+                                                                                     config.PROCESSED_DIR))
     log.info("commit %s; %d input files checksummed", stamp["commit"], len(stamp["inputs"]))
 
     executed_dir = outputs_dir / "notebooks" / run_id
     executed_dir.mkdir(parents=True, exist_ok=True)
-    staging = report.start_staging(reports_dir, run_id)
+    # a whole run rebuilds every page (an indicator no longer warned loses its page); --only
+    # re-renders one page and keeps the others
+    staging = report.start_staging(reports_dir, run_id, keep=only is not None)
     try:
         manifest = report.read_manifest(staging)
         pages = [(nb, page_name(nb, per_notebook[nb], run_params), per_notebook[nb]) for nb in notebooks]

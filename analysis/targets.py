@@ -1820,13 +1820,18 @@ def _mode_words(result: Assessment) -> str:
             "final": f"终期评估，{result.year}年"}[result.mode]
 
 
+def warned_ids(scorecard: pd.DataFrame) -> list[str]:
+    """The ids of the targets any of whose rows carries an early warning, in plan order: the
+    indicators that get a page of their own in the report."""
+    column = "warning_codes" if "warning_codes" in scorecard.columns else "warnings"
+    warned = scorecard.loc[scorecard[column].fillna("").astype(str).str.strip() != "", "indicator_id"]
+    return sorted(set(warned), key=plan_order)
+
+
 def warned_indicators(processed_dir: str | Path = config.PROCESSED_DIR) -> list[str]:
-    """The indicators any of whose scorecard rows carries an early warning, in plan order: the
-    ones that get a page of their own in the report (``scorecard.parquet`` in ``processed_dir``)."""
+    """:func:`warned_ids` of the scorecard written in ``processed_dir``."""
     path = config.resolve(processed_dir) / "scorecard.parquet"
     if not path.is_file():
         raise FileNotFoundError(f"{config.display_path(path)} does not exist: run the assessment first "
                                 "(plan-monitor assess, or the 40_scorecard notebook)")
-    card = pd.read_parquet(path, columns=["indicator_id", "warnings"])
-    warned = card.loc[card["warnings"].fillna("").astype(str).str.strip() != "", "indicator_id"].unique()
-    return sorted(warned, key=plan_order)
+    return warned_ids(pd.read_parquet(path))

@@ -83,7 +83,10 @@ def test_run_publishes_every_notebook_and_an_index(full_run):
 def test_run_keeps_executed_notebooks_and_a_log(full_run):
     base, _ = full_run
     (run_dir,) = (base / "outputs" / "notebooks").iterdir()
-    assert sorted(p.name for p in run_dir.iterdir()) == [f"{n}.ipynb" for n in config.load_run_params().notebooks]
+    executed = sorted(p.name for p in run_dir.iterdir())
+    main = [f"{n}.ipynb" for n in config.load_run_params().notebooks]
+    assert [n for n in executed if not n.startswith("70_indicator_")] == main
+    assert "70_indicator_C1.9c.ipynb" in executed
     log = (base / "outputs" / "logs" / f"{run_dir.name}.log").read_text(encoding="utf-8")
     assert "params file params/run.yaml" in log and "executed 10_catalog" in log
 
@@ -102,14 +105,24 @@ def test_the_html_holds_what_the_notebook_displayed_and_no_code(full_run):
     assert "load_catalog" not in html         # no code
 
 
+@pytest.fixture
+def short_run(tmp_path):
+    """A run file of the two quick notebooks, for the tests of failure and --only (the default
+    run is exercised whole by full_run)."""
+    path = tmp_path / "params" / "run.yaml"
+    path.parent.mkdir()
+    path.write_text("title: 测试\nnotebooks: [00_overview, 10_catalog]\n"
+                    "parameters: {raw_dir: data/raw, catalog: params/indicators.yaml}\n", encoding="utf-8")
+    return str(path)
+
+
 @pytest.mark.slow
-def test_a_failing_notebook_names_itself_and_its_cell_and_leaves_reports_untouched(tmp_path):
-    reports, outputs = tmp_path / "reports", tmp_path / "outputs"
-    first = runner.invoke(app, ["run", "--reports", str(reports), "--outputs", str(outputs),
-                                "-p", f"processed_dir={tmp_path / 'processed'}"])
+def test_a_failing_notebook_names_itself_and_its_cell_and_leaves_reports_untouched(tmp_path, short_run):
+    reports, outputs = tmp_path / "out" / "reports", tmp_path / "out" / "outputs"
+    first = runner.invoke(app, ["run", "--params", short_run, "--reports", str(reports), "--outputs", str(outputs)])
     assert first.exit_code == 0, first.output
     before = snapshot(reports)
-    broken = runner.invoke(app, ["run", "--reports", str(reports), "--outputs", str(outputs),
+    broken = runner.invoke(app, ["run", "--params", short_run, "--reports", str(reports), "--outputs", str(outputs),
                                  "-p", "catalog=params/no_such_catalog.yaml"])
     assert broken.exit_code == 1
     message = " ".join(broken.output.split())
@@ -117,7 +130,7 @@ def test_a_failing_notebook_names_itself_and_its_cell_and_leaves_reports_untouch
                      r"params/no_such_catalog.yaml: file not found", message), message
     assert "left as they were" in message
     assert snapshot(reports) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["outputs", "processed", "reports"]  # no staging left
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["outputs", "reports"]  # no staging left
 
 
 def test_an_unknown_parameter_exits_2_before_anything_runs(tmp_path):
@@ -129,12 +142,12 @@ def test_an_unknown_parameter_exits_2_before_anything_runs(tmp_path):
 
 
 @pytest.mark.slow
-def test_only_reruns_one_notebook_and_keeps_the_other_pages(tmp_path):
+def test_only_reruns_one_notebook_and_keeps_the_other_pages(tmp_path, short_run):
     reports, outputs = tmp_path / "reports", tmp_path / "outputs"
-    assert runner.invoke(app, ["run", "--reports", str(reports), "--outputs", str(outputs),
-                               "-p", f"processed_dir={tmp_path / 'processed'}"]).exit_code == 0
+    assert runner.invoke(app, ["run", "--params", short_run, "--reports", str(reports),
+                               "--outputs", str(outputs)]).exit_code == 0
     overview_before = (reports / "00_overview.html").read_bytes()
-    result = runner.invoke(app, ["run", "--only", "catalog", "--reports", str(reports),
+    result = runner.invoke(app, ["run", "--params", short_run, "--only", "catalog", "--reports", str(reports),
                                  "--outputs", str(outputs)])
     assert result.exit_code == 0, result.output
     assert (reports / "00_overview.html").read_bytes() == overview_before
@@ -159,3 +172,31 @@ def test_a_per_indicator_entry_without_its_notebook_is_refused(tmp_path):
                     encoding="utf-8")
     with pytest.raises(config.ParamsError, match="per_indicator notebook '99_nothing' does not exist"):
         config.load_run_params(path)
+
+
+@pytest.mark.slow
+def test_the_whole_run_has_the_report_and_a_page_per_warned_indicator(full_run):
+    from analysis import targets
+
+    base, _ = full_run
+    reports = base / "reports"
+    warned = targets.warned_indicators(base / "processed")
+    assert warned and "C1.9c" in warned
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    for indicator_id in warned:
+        assert (reports / f"70_indicator_{indicator_id}.html").is_file()
+        assert f'href="70_indicator_{indicator_id}.html"' in index
+    report_page = (reports / "60_report.html").read_text(encoding="utf-8")
+    assert "70_indicator_C1.9c.html" in report_page and "模拟数据" in report_page
+
+
+@pytest.mark.slow
+def test_the_pages_pass_the_browser_check(full_run, tmp_path):
+    from analysis import browser
+
+    if browser.find_chromium() is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium fonts-noto-cjk)")
+    base, _ = full_run
+    results = browser.check_pages(base / "reports", tmp_path / "shots")
+    assert [(r.page, r.problems) for r in results if r.problems] == []
+    assert len(results) == len(list((base / "reports").glob("*.html")))
