@@ -21,6 +21,7 @@ runs (the catalog's ``better``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -386,8 +387,14 @@ def publish(value: float, small: bool, settings: GapSettings, decimals: int = 1)
     return text + "†" if small else text
 
 
-def small_numbers_note(settings: GapSettings) -> str:
-    """The footnote every published table with suppressed cells carries (Chinese)."""
+def small_numbers_note(settings: GapSettings, lang: str = "zh") -> str:
+    """The footnote every published table with suppressed cells carries (Chinese; ``lang="en"``: English)."""
+    if lang == "en":
+        if settings.small_numbers_action == "suppress":
+            return (f"Note: values resting on fewer than {settings.min_events} events (numerator) are not published "
+                    f"(shown as \"<{settings.min_events}\"); the analysis and projections still use all counts.")
+        return (f"Note: values marked \"†\" rest on fewer than {settings.min_events} events (numerator): they "
+                "fluctuate a lot and should not be read on their own; the analysis and projections use all counts.")
     if settings.small_numbers_action == "suppress":
         return (f"注：基于少于 {settings.min_events} 例（分子）的数值不公布，表中记为“不足{settings.min_events}例”；"
                 "分析和预测仍使用全部计数。")
@@ -1043,17 +1050,50 @@ def _diff_unit(unit: str) -> str:
     return "百分点" if unit == "%" else unit
 
 
+#: the English words of the gap tables and headline
+GROUPS_EN = {"sex": {"labels": ("Female", "Male"), "who": ("women/girls", "men/boys"), "what": "sex"},
+             "urban_rural": {"labels": ("Rural", "Urban"), "who": ("rural", "urban"), "what": "urban–rural"}}
+STATUS_LABELS_EN = {"narrowing": "Narrowing", "stable": "No clear change", "widening": "Widening",
+                    "reversed": "Reversed", "parity": "Parity kept", "insufficient_data": "Insufficient data"}
+AREA_LABELS_EN = {"district": "Yanshi District", "national": "China", "urban": "urban", "rural": "rural"}
+
+
+def _who_en(kind: str, code: str) -> str:
+    focus, reference = GROUPS_EN[kind]["who"]
+    return {"focus": f"{focus} worse off", "reference": f"{reference} worse off", "parity": "parity"}.get(code, "—")
+
+
+@functools.lru_cache(maxsize=4)
+def _names_en(path: str) -> dict[str, str]:
+    from analysis.catalog import load_catalog
+
+    return {str(k): str(v) for k, v in load_catalog(path).indicators["name_en"].items()}
+
+
+def _name_en(indicator_id: str, name_zh: str, cat: Catalog | None = None) -> str:
+    """The catalog's English name of an indicator (the default catalog's when none is given)."""
+    if cat is not None and indicator_id in cat.indicators.index:
+        return str(cat.indicators.loc[indicator_id, "name_en"])
+    return _names_en(str(config.DEFAULT_CATALOG)).get(indicator_id, name_zh)
+
+
+def _publish_en(text: str, settings: GapSettings) -> str:
+    return text.replace(f"不足{settings.min_events}例", f"<{settings.min_events}")
+
+
 def _who(kind: str, code: str) -> str:
     """Who is worse off, in Chinese, from a ``disadvantaged`` code."""
     focus, reference = GROUPS[kind]["who"]
     return {"focus": f"{focus}处于不利", "reference": f"{reference}处于不利", "parity": "均等"}.get(code, "—")
 
 
-def gap_table(result: GapResult, cat: Catalog, settings: GapSettings, scopes: Sequence[str] | None = None
-              ) -> pd.DataFrame:
+def gap_table(result: GapResult, cat: Catalog, settings: GapSettings, scopes: Sequence[str] | None = None,
+              lang: str = "zh") -> pd.DataFrame:
     """The published summary of sex or urban–rural gaps, one row per indicator and area, with
     values built on fewer than ``min_events`` events suppressed. Differences are in the
-    indicator's unit (named with the indicator; percentage points for %)."""
+    indicator's unit (named with the indicator; percentage points for %). ``lang="en"``: English."""
+    if lang == "en":
+        return _gap_table_en(result, cat, settings, scopes)
     s = result.summary
     if s.empty:
         return pd.DataFrame({"说明": ["所选指标没有可比较的两组数值"]})
@@ -1087,6 +1127,57 @@ def gap_table(result: GapResult, cat: Catalog, settings: GapSettings, scopes: Se
             "判断": STATUS_LABELS[r.status] + (f"（{r.note}）" if r.note else ""),
         })
     return pd.DataFrame(rows)
+
+
+def _gap_table_en(result: GapResult, cat: Catalog, settings: GapSettings, scopes: Sequence[str] | None
+                  ) -> pd.DataFrame:
+    s = result.summary
+    if s.empty:
+        return pd.DataFrame({"Note": ["No indicator has values of both groups to compare"]})
+    if scopes is not None:
+        s = s[s["scope"].isin(list(scopes))]
+    kind = result.kind
+    fl, rl = GROUPS_EN[kind]["labels"]
+    units = {"/10万": "per 100,000", "岁": "years", "元": "yuan", "人": "persons", "名": "persons", "年": "years",
+             "小时": "hours", "课时": "class hours", "分钟": "minutes", "名/千名儿童": "per 1,000 children",
+             "张/千名儿童": "per 1,000 children", "次": "times", "所": "schools", "家": "", "个": ""}
+
+    def pub(value: float, small: bool, decimals: int) -> str:
+        return _publish_en(publish(value, small, settings, decimals), settings)
+
+    def change(r: Any, d: int) -> str:
+        text = _change_text(r.change_abs, r.baseline_small or r.latest_small, settings, d)
+        return text.replace("不变", "unchanged").replace("缩小", "narrower by").replace("扩大", "wider by")
+
+    rows = []
+    for r in s.itertuples():
+        d = _decimals(cat, r.indicator_id)
+        small_any = r.focus_small or r.reference_small
+        hidden = small_any and settings.small_numbers_action == "suppress"
+        interval = (f"{_fmt(r.gap_2030, d, True)} ({_fmt(r.gap_lo80, d, True)} to {_fmt(r.gap_hi80, d, True)})"
+                    if np.isfinite(r.gap_2030) else "—")
+        unit = units.get(r.unit, r.unit)
+        rows.append({
+            "Indicator": f"{r.indicator_id} {_name_en(r.indicator_id, r.name_zh, cat)} ({unit.strip()})",
+            "Area": AREA_LABELS_EN.get(r.scope, r.scope), "Latest year": r.latest_year,
+            fl: pub(r.focus_latest, r.focus_small, d), rl: pub(r.reference_latest, r.reference_small, d),
+            f"Difference ({fl} − {rl})": pub(r.difference_latest, small_any, d),
+            f"Ratio ({fl}/{rl})": pub(r.ratio_latest, small_any, 3),
+            "Adjusted parity index": pub(r.gpi_latest, small_any, 3),
+            "Worse off": "—" if hidden else _who_en(kind, r.disadvantaged_latest),
+            "Baseline gap (3-year mean)": _with_years(pub(r.baseline_gap, r.baseline_small, d), r.baseline_years),
+            "Recent gap (3-year mean)": _with_years(pub(r.latest_gap, r.latest_small, d), r.latest_years),
+            "Change in the gap's size since baseline": change(r, d),
+            f"Projected gap {settings.horizon} (80% interval)": interval,
+            "P(narrower)": _fmt(r.p_narrower, 2), "P(wider)": _fmt(r.p_wider, 2),
+            "Judgement": STATUS_LABELS_EN[r.status]
+            + (f" ({r.note.replace('无法预测：', 'cannot project: ')})" if r.note else ""),
+        })
+    table = pd.DataFrame(rows)
+    table["Baseline gap (3-year mean)"] = table["Baseline gap (3-year mean)"].str.replace("（", " (").str.replace(
+        "）", ")")
+    table["Recent gap (3-year mean)"] = table["Recent gap (3-year mean)"].str.replace("（", " (").str.replace("）", ")")
+    return table
 
 
 def _with_years(text: str, years: str) -> str:
@@ -1207,8 +1298,11 @@ def funnel_table(points: pd.DataFrame, settings: GapSettings, unit: str) -> pd.D
 # --- narrative (Chinese) ---------------------------------------------------------------------
 
 
-def gap_headline(result: GapResult, scope: str = "district") -> str:
-    """Which gaps narrow and which widen, in a few sentences for the expert group."""
+def gap_headline(result: GapResult, scope: str = "district", lang: str = "zh") -> str:
+    """Which gaps narrow and which widen, in a few sentences for the expert group (``lang="en"``:
+    in English, the names from the default catalog)."""
+    if lang == "en":
+        return _gap_headline_en(result, scope)
     s = result.summary
     s = s[s["scope"] == scope] if len(s) else s
     kind = result.kind
@@ -1227,6 +1321,31 @@ def gap_headline(result: GapResult, scope: str = "district") -> str:
             if status in ("widening", "reversed", "narrowing") else f"{r.indicator_id} {r.name_zh}"
             for r in sub.itertuples())
         parts.append(f"- **{STATUS_LABELS[status]}**（{len(sub)} 项）：{names}")
+    return "\n".join(parts)
+
+
+def _gap_headline_en(result: GapResult, scope: str) -> str:
+    s = result.summary
+    s = s[s["scope"] == scope] if len(s) else s
+    kind = result.kind
+    what = GROUPS_EN[kind]["what"]
+    area = AREA_LABELS_EN.get(scope, scope)
+    if s.empty:
+        return f"{area}: no {what} data to compare."
+    horizon = int(s["horizon"].iloc[0])
+    parts = [f"{area}: {len(s)} indicators with {what} data to compare. Judged from the simulated paths to "
+             f"{horizon}:"]
+    for status in ("widening", "reversed", "narrowing", "stable", "parity", "insufficient_data"):
+        sub = s[s["status"] == status]
+        if sub.empty:
+            continue
+        names = "; ".join(
+            f"{r.indicator_id} {_name_en(r.indicator_id, r.name_zh)} ({_who_en(kind, r.disadvantaged_latest)}, "
+            f"P(narrower)={_fmt(r.p_narrower, 2)}, P(wider)={_fmt(r.p_wider, 2)})"
+            if status in ("widening", "reversed", "narrowing")
+            else f"{r.indicator_id} {_name_en(r.indicator_id, r.name_zh)}"
+            for r in sub.itertuples())
+        parts.append(f"- **{STATUS_LABELS_EN[status]}** ({len(sub)}): {names}")
     return "\n".join(parts)
 
 

@@ -20,10 +20,8 @@ from analysis.catalog import Catalog
 
 LANGS = ("zh", "en")
 #: English status labels (the Chinese ones come from params/assessment.yaml)
-STATUS_EN = {"achieved": "Achieved", "on_track": "On track", "at_risk": "At risk", "off_track": "Off track",
-             "insufficient_data": "Insufficient data", "improving": "Improving", "no_clear_change": "No clear change",
-             "worsening": "Worsening", "qualitative": "Qualitative"}
-STATUS_EN_FINAL = {"off_track": "Not achieved"}
+STATUS_EN = targets.STATUS_EN
+STATUS_EN_FINAL = targets.STATUS_EN_FINAL
 AREA_EN = {"district": "Yanshi District", "urban": "urban", "rural": "rural", "national": "China"}
 SEX_EN = {"female": "female", "male": "male", "total": "total"}
 #: the unit in which a change is stated, when it is not the value's own unit
@@ -36,6 +34,71 @@ COLUMNS_EN = {"编号": "ID", "指标": "Indicator", "基期(2020)": "Baseline (
 def _check_lang(lang: str) -> None:
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
+
+
+# --- the report's headings -------------------------------------------------------------------------
+
+#: the 60_report notebook's section headings (Markdown), Chinese and English
+HEADINGS = {
+    "basic": ("## 一、基本情况\n\n全区人口和出生情况，只列监测数据中有的数（没有的如实说明，不作估计）。",
+              "## 1. The district\n\nPopulation and births of the district: only the figures the monitoring data "
+              "carry (what they do not carry is said, not estimated)."),
+    "overall": ("## 二、总体情况", "## 2. Overview"),
+    "women": ("## 三、妇女发展规划：分领域评估\n\n"
+              "每个领域一张表：基期（2020年）值、最近值、目标、评估状态（颜色和文字）和一句话说明；"
+              "有预警的目标附指标页链接。其下是该领域有数据的数值目标的小图：黑点为观测值，蓝色扇形为80%（深）和95%（浅）预测区间，"
+              "红色点线为目标，橙线为全国。",
+              "## 3. Women's Development Plan: assessment by field\n\nOne table per field: baseline (2020) value, "
+              "latest value, target, status (colour and word) and a one-sentence statement; targets with a warning "
+              "link to their indicator page. Below, small charts of the field's numeric targets with data: black "
+              "dots are observed values, the blue fan the 80% (dark) and 95% (light) projection intervals, the red "
+              "dotted line the target, the orange line China."),
+    "children": ("## 四、儿童发展规划：分领域评估", "## 4. Children's Development Plan: assessment by field"),
+    "warnings": ("## 五、预警清单\n\n按严重程度排序，每条附原因和指标页链接。",
+                 "## 5. Early warnings\n\nMost severe first, each with its reason and a link to the indicator page."),
+    "gaps": ("## 六、性别差距与城乡差距\n\n"
+             "男女之间、城乡之间的差距及其变化（方法见 docs/gaps.md；计数过小的不公布数值）。",
+             "## 6. Sex and urban–rural gaps\n\nGaps between women and men (girls and boys) and between rural and "
+             "urban areas, and how they change (method: docs/gaps.md; values resting on small counts are not "
+             "published)."),
+    "quality": ("## 附件一：数据质量\n\n"
+                "清洗步骤的结果：未报送的指标、被隔离（未采用）的数值、需要复核的数值和空白单元格。",
+                "## Annex 1: Data quality\n\nWhat the cleaning found: indicators not reported, values quarantined "
+                "(not used), values to review and blank cells."),
+    "not_reported": ("### 未报送数据的指标", "### Indicators not reported"),
+    "quarantine": ("### 隔离的数值", "### Quarantined values"),
+    "flagged": ("### 需要复核的数值", "### Values to review"),
+    "missing": ("### 空白单元格（按文件）", "### Blank cells (by file)"),
+    "methods": ("## 附件二：方法说明", "## Annex 2: Methods"),
+}
+TITLE_EN = "# Monitoring Report of the Yanshi District Women's and Children's Development Plans (2021–2030)"
+
+
+def heading(key: str, lang: str = "zh") -> str:
+    """A section heading of the report (Markdown) in ``lang``."""
+    _check_lang(lang)
+    return HEADINGS[key][LANGS.index(lang)]
+
+
+def title_line(lang: str = "zh") -> str:
+    """The English report's title under the notebook's (Chinese) title cell; empty in Chinese."""
+    _check_lang(lang)
+    return TITLE_EN if lang == "en" else ""
+
+
+def synthetic_notice(paths, lang: str = "zh") -> str:
+    """The 模拟数据 notice (inputs.synthetic_notice) in ``lang``; empty when no figure is synthetic."""
+    from analysis import inputs
+
+    _check_lang(lang)
+    if lang == "zh":
+        return inputs.synthetic_notice(paths)
+    files = inputs.synthetic_files(paths)
+    if not files:
+        return ""
+    return ("> **⚠ Synthetic data (模拟数据)**: the Yanshi District data on this page were generated for "
+            "demonstration and testing; they are not real statistics and must not be cited. Source files: "
+            + ", ".join(f"`{f}`" for f in files[:6]) + (" and more" if len(files) > 6 else "") + ".")
 
 
 # --- numbers ---------------------------------------------------------------------------------------
@@ -79,7 +142,12 @@ def _target_words(row: pd.Series) -> str:
 
 
 UNITS_EN = {"/10万": " per 100,000", "岁": " years", "元": " yuan", "所": "", "年": " years", "人": "",
-            "百分点": " percentage points"}
+            "百分点": " percentage points", "小时": " hours", "课时": " class hours", "分钟": " minutes",
+            "名/千名儿童": " per 1,000 children", "张/千名儿童": " per 1,000 children", "次": " times", "家": "",
+            "个": ""}
+#: the plan's words for targets without a value, in English
+TARGET_PHRASES_EN = {"逐步提高": "gradually higher", "逐步下降": "gradually lower", "差距缩小": "gap narrowed",
+                     "定性目标": "qualitative target"}
 KIND_EN = {"below": "below {v}", "at_most": "at most {v}", "above": "above {v}", "about": "about {v}",
            "keep_above": "above {v} every year", "keep_below": "below {v} every year"}
 
@@ -90,7 +158,12 @@ def target_words_en(row: pd.Series) -> str:
     if kind in KIND_EN and pd.notna(v):
         unit = _unit(row)
         return KIND_EN[kind].format(v=f"{number(v)}{UNITS_EN.get(unit, unit)}")
-    return _target_words(row)
+    words = _target_words(row)
+    if kind == "qualitative":
+        return TARGET_PHRASES_EN["定性目标"]
+    if words in TARGET_PHRASES_EN:
+        return TARGET_PHRASES_EN[words]
+    return re.sub(r"^不低于\s*", "not below ", words)
 
 
 def _unit(row: pd.Series) -> str:
@@ -245,7 +318,7 @@ def district_context(observations: pd.DataFrame, lang: str = "zh") -> tuple[str,
     table = births(observations)
     zh = lang == "zh"
     population = ("监测数据中没有偃师区分性别的常住人口数，本报告不列人口数（未作估计）。" if zh else
-                  "The monitoring data carry no population of the district by sex: none is given (none estimated).")
+                  "The monitoring data carry no population of the district by sex: none is given (none estimated). ")
     if table.empty or "活产数（合计）" not in table.columns:
         b = ("监测数据中没有出生数（婴儿死亡率的分母）。" if zh else
              "The data carry no births (the denominator of infant mortality).")
@@ -298,7 +371,11 @@ def small_trend_chart(indicator_id: str, area: str, sex: str, observations: pd.D
     if entry is not None and pd.notna(entry.get("value")):
         ax.axhline(float(entry["value"]), color="#C44E52", ls=":", lw=1.2)
     name = (entry["name_en"] if lang == "en" else entry["name_zh"]) if entry is not None else indicator_id
-    ax.set_title(f"{indicator_id} {name}" + (f"（{unit}）" if unit else ""), fontsize=8)
+    if lang == "en":
+        unit_en = UNITS_EN.get(unit, unit).strip()
+        ax.set_title(f"{indicator_id} {name}" + (f" ({unit_en})" if unit_en else ""), fontsize=8)
+    else:
+        ax.set_title(f"{indicator_id} {name}" + (f"（{unit}）" if unit else ""), fontsize=8)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
     ax.tick_params(labelsize=7)
     return ax
@@ -375,7 +452,7 @@ def field_table(result, cat: Catalog, plan: str, field: int, projections: pd.Dat
     zh = lang == "zh"
     out = []
     for _, r in rows.iterrows():
-        unit = _unit(r)
+        unit = _unit(r) if zh else UNITS_EN.get(_unit(r), _unit(r))
         latest = (f"{with_unit(r['latest_value'], unit)}（{int(r['latest_year'])}年）" if zh else
                   f"{with_unit(r['latest_value'], unit)} ({int(r['latest_year'])})") \
             if pd.notna(r["latest_value"]) and pd.notna(r["latest_year"]) else "—"
@@ -385,11 +462,21 @@ def field_table(result, cat: Catalog, plan: str, field: int, projections: pd.Dat
                 if links and r["indicator_id"] in warned else "")
         out.append({"编号": r["indicator_id"], "指标": name,
                     "基期(2020)": with_unit(r["baseline_value"], unit) if pd.notna(r["baseline_value"]) else "—",
-                    "最近值": latest, "目标": r["target_text"] if isinstance(r["target_text"], str) else "—",
+                    "最近值": latest, "目标": (r["target_text"] if isinstance(r["target_text"], str) else "—") if zh
+                    else _target_en(r),
                     "状态": status_label(r["status"], result.settings, result.mode, lang),
                     "说明": indicator_sentence(r, obs, projections, cat, lang), "详情": link})
     table = pd.DataFrame(out, columns=list(COLUMNS_EN))
     return table if zh else table.rename(columns=COLUMNS_EN)
+
+
+def _target_en(row: pd.Series) -> str:
+    """The target column of the English field table: the target in words and its year."""
+    if not isinstance(row.get("target_text"), str):
+        return "—"
+    words = target_words_en(row)
+    year = re.search(r"（(\d{4})年）$", row["target_text"])
+    return f"{words} ({year.group(1)})" if year else words
 
 
 def status_colours(settings, mode: str = "annual") -> dict[str, str]:
@@ -415,11 +502,15 @@ def styled(table: pd.DataFrame, result, column: str | None = None):
     return styler
 
 
-def warning_list(result, lang: str = "zh") -> pd.DataFrame:
+def warning_list(result, lang: str = "zh", cat: Catalog | None = None) -> pd.DataFrame:
     """The early warnings, most severe first, each with its reason (targets.warning_table, with
-    the link to the indicator page)."""
-    from analysis import targets
-
+    the link to the indicator page); in English the names are the catalog's (``cat``)."""
+    _check_lang(lang)
+    if lang == "en":
+        table = targets.warning_table(result, "en", cat)
+        if "ID" in table.columns:
+            table.insert(2, "Details", [f'<a href="{indicator_page(i)}">page</a>' for i in table["ID"]])
+        return table
     table = targets.warning_table(result)
     if "编号" in table.columns:
         table.insert(2, "详情", [f'<a href="{indicator_page(i)}">{"指标页" if lang == "zh" else "page"}</a>'
@@ -430,9 +521,60 @@ def warning_list(result, lang: str = "zh") -> pd.DataFrame:
 # --- annexes ---------------------------------------------------------------------------------------
 
 
-def data_quality(processed_dir: str | Path, cat: Catalog) -> dict[str, object]:
+REASONS_EN = {"unknown_indicator": "indicator not in the catalog", "not_a_year": "year not recognised",
+              "year_out_of_range": "year outside the monitoring period", "unknown_area": "area not recognised",
+              "area_not_in_district": "town no longer in the district that year", "unknown_sex": "sex not recognised",
+              "not_a_number": "not a number", "unit_not_understood": "unit not recognised",
+              "unit_mismatch": "unit cannot be converted", "out_of_range": "outside the possible range",
+              "numerator_exceeds_denominator": "numerator larger than denominator",
+              "no_value": "numerator and denominator but no value can be computed",
+              "duplicate": "reported twice (same value)", "conflicting_duplicate": "reported twice, values differ"}
+
+
+def _quality_headline_en(s: dict) -> str:
+    check = "holds" if s["accounting_holds"] else "does not hold (a program error: please report it)"
+    reasons = ", ".join(f"{REASONS_EN.get(k, k)} {v}" for k, v in s["quarantined_by_reason"].items())
+    text = (f"{s['values_read']} values read from {s['files']} files: {s['observations']} kept ({s['flagged']} "
+            f"flagged for review), {s['quarantined']} quarantined" + (f" ({reasons})" if reasons else "")
+            + f"; {s['missing_cells']} cells to be filled were blank or marked as having no data. "
+            f"Check: values read = kept + quarantined, which {check}.")
+    if s["file_problems"]:
+        text += f" {len(s['file_problems'])} files could not be read (see below)."
+    return text
+
+
+def _data_quality_en(out: Path, cat: Catalog, result, summary: dict | None) -> dict[str, object]:
+    from analysis import clean
+
+    q, missing = result.quarantine, result.missing
+    nr = clean.not_reported(result, cat)
+    names = cat.indicators["name_en"]
+    not_reported = pd.DataFrame({"ID": nr["编号"], "Indicator": [str(names.get(i, n)) for i, n in
+                                                               zip(nr["编号"], nr["指标"], strict=True)],
+                                 "Reporting department": nr["报送部门"]})
+    if len(q):
+        quarantine = pd.DataFrame({
+            "File": q["source_file"], "Sheet": q["source_sheet"], "Cell": q["source_cell"],
+            "Value as written": q["raw_value"], "Indicator": q["indicator_id"].fillna("—"), "Year": q["year"],
+            "Reason": q["reason"].map(lambda r: REASONS_EN.get(r, r)), "Message": q["message"]})
+    else:
+        quarantine = pd.DataFrame({"Note": ["No values quarantined"]})
+    flagged = clean.flagged_for_review(result).rename(columns={
+        "指标": "Indicator", "年份": "Year", "地区": "Area", "性别": "Sex", "数值": "Value", "单位": "Unit",
+        "文件": "File", "工作表": "Sheet", "单元格": "Cell", "标记": "Flags"})
+    by_file = (missing.groupby("source_file").size().rename("Blank cells").reset_index()
+               .rename(columns={"source_file": "File"}) if len(missing) else pd.DataFrame({"Note": ["No blank cells"]}))
+    return {
+        "headline": _quality_headline_en(summary) if summary else "No cleaning summary found (cleaning_summary.json).",
+        "not_reported": not_reported, "quarantine": quarantine, "flagged": flagged, "missing": by_file,
+    }
+
+
+def data_quality(processed_dir: str | Path, cat: Catalog, lang: str = "zh") -> dict[str, object]:
     """The data-quality annex from ``processed_dir``: the cleaning's summary sentence, targets not
-    reported, values quarantined, values flagged for review, and the count of missing cells."""
+    reported, values quarantined, values flagged for review, and the count of missing cells
+    (``lang="en"``: in English)."""
+    _check_lang(lang)
     from analysis import clean
 
     out = config.resolve(processed_dir)
@@ -442,6 +584,8 @@ def data_quality(processed_dir: str | Path, cat: Catalog) -> dict[str, object]:
     summary_file = out / "cleaning_summary.json"
     summary = json.loads(summary_file.read_text(encoding="utf-8")) if summary_file.is_file() else None
     result = clean.CleanResult(obs, q, missing, pd.DataFrame(), pd.DataFrame(), summary or {})
+    if lang == "en":
+        return _data_quality_en(out, cat, result, summary)
     by_file = (missing.groupby("source_file").size().rename("空白单元格").reset_index()
                .rename(columns={"source_file": "文件"}) if len(missing) else pd.DataFrame({"说明": ["没有空白单元格"]}))
     return {

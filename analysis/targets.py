@@ -90,6 +90,31 @@ EXTRA_COLUMNS = [
 ]
 COLUMNS = CONTRACT_COLUMNS + EXTRA_COLUMNS
 SEX_LABELS = {"female": "女", "male": "男", "total": "合计"}
+#: English status labels (the Chinese ones come from params/assessment.yaml)
+STATUS_EN = {"achieved": "Achieved", "on_track": "On track", "at_risk": "At risk", "off_track": "Off track",
+             "insufficient_data": "Insufficient data", "improving": "Improving", "no_clear_change": "No clear change",
+             "worsening": "Worsening", "qualitative": "Qualitative"}
+STATUS_EN_FINAL = {"off_track": "Not achieved"}
+#: English warning labels and the reason in general words (the Chinese reason states the figures)
+WARNINGS_EN = {
+    "difficult": ("Unlikely to be met", "the probability of meeting the target is low"),
+    "past_break": ("Missed in a past year", "the target was not met in a year already observed"),
+    "gap_widening": ("Gap widening", "the gap between groups is projected to widen"),
+    "reversal": ("Trend reversed", "the recent trend runs against the target"),
+    "volatile": ("Volatile", "year-to-year swings are large against the change needed each year"),
+    "small_counts": ("Volatile (small counts)",
+                     "one case moves the rate a lot: a single year cannot show the change needed; "
+                     "judge on multi-year totals"),
+    "data_quality": ("Data quality", "values of this target were flagged or quarantined in the cleaning"),
+}
+AREA_EN = {"district": "Yanshi District", "urban": "urban", "rural": "rural", "national": "China",
+           "national_urban": "China, urban", "national_rural": "China, rural", "henan": "Henan", "luoyang": "Luoyang"}
+SEX_EN = {"female": "female", "male": "male", "total": "total"}
+
+
+def status_en(status: str, mode: str = "annual") -> str:
+    """A status code in English (``off_track`` at the final evaluation: "Not achieved")."""
+    return (STATUS_EN_FINAL.get(status) if mode == "final" else None) or STATUS_EN.get(status, status)
 GAP_LABELS = {"urban_rural": "城乡差距", "sex": "男女差距"}
 
 
@@ -1593,8 +1618,11 @@ def headline(scorecard: pd.DataFrame, settings: Settings) -> dict[str, Any]:
     }
 
 
-def headline_text(result: Assessment) -> str:
-    """The headline in the words of an official report (Markdown), the denominator stated."""
+def headline_text(result: Assessment, lang: str = "zh") -> str:
+    """The headline in the words of an official report (Markdown), the denominator stated;
+    ``lang="en"``: in English."""
+    if lang == "en":
+        return _headline_text_en(result)
     h, st = result.headline, result.settings
     c = h["counts"]
     scope = "可监测的" if st.headline_count == "monitorable" else ""
@@ -1631,9 +1659,56 @@ def headline_text(result: Assessment) -> str:
     return "\n\n".join(lines)
 
 
-def headline_table(result: Assessment) -> pd.DataFrame:
-    """The headline counts as a small table (Chinese)."""
+def _headline_text_en(result: Assessment) -> str:
     h, st = result.headline, result.settings
+    c = h["counts"]
+    scope = "monitorable " if st.headline_count == "monitorable" else ""
+    mode_words = {"annual": f"Annual monitoring, {h['year']}", "midterm": f"Mid-term evaluation, {h['year']}",
+                  "final": f"Final evaluation, {h['year']}"}[h["mode"]]
+    codes = (("achieved", "off_track") if h["mode"] == "final"
+             else ("achieved", "on_track", "at_risk", "off_track")) + ("insufficient_data",)
+    parts = [f"{status_en(s, h['mode']).lower()} {c[s]}" for s in codes]
+    denom_words = (f"denominator: the {h['denominator']} targets with data to judge"
+                   if st.headline_denominator == "assessable" else f"denominator: all {h['n']} targets")
+    lines = [f"**{mode_words}**: of the {h['n']} {scope}targets with a target value, " + ", ".join(parts) + ".",
+             f"Achievement rate (achieved ÷ denominator): **{pct(h['rate'])}** ({denom_words})"
+             + ("" if h["mode"] == "final" else
+                f"; with those on track, the expected achievement rate is {pct(h['expected_rate'])}") + "."]
+    d = h["direction"]
+    lines.append(f"Direction targets ({h['n_direction']}): improving {d['improving']}, no clear change "
+                 f"{d['no_clear_change']}, worsening {d['worsening']}, insufficient data {d['insufficient_data']}. "
+                 f"Qualitative targets: {h['n_qualitative']} (listed, not scored)"
+                 + (f"; {h['not_counted']} more targets with a value cannot be monitored routinely and are not "
+                    f"among the {h['n']}" if h["not_counted"] else "")
+                 + f". {h['n_targets']} targets in all.")
+    if h["mode"] == "midterm" and h["schedule"]:
+        sch = h["schedule"]
+        lines.append(f"Against the straight path from the 2020 baseline to the 2030 target (half the time, half the "
+                     f"task): ahead {sch['ahead']}, behind {sch['behind']}, met at baseline and kept {sch['met']}; "
+                     f"the other {h['n'] - sum(sch.values())} lack a baseline value or data.")
+    if h["basic"]:
+        lines.append(f"Note: this evaluation counts a target within {100 * h['basic_share']:.0f}% of its value as met "
+                     "(basically achieved).")
+    if h["mode"] != "final":
+        lines.append("The probabilities come from the projection model's simulated paths (not a single point "
+                     "forecast); 'achieved' means met in the latest year and expected to stay met.")
+    return "\n\n".join(lines)
+
+
+def headline_table(result: Assessment, lang: str = "zh") -> pd.DataFrame:
+    """The headline counts as a small table (Chinese; ``lang="en"``: English)."""
+    h, st = result.headline, result.settings
+    if lang == "en":
+        statuses = ("achieved", "off_track", "insufficient_data") if h["mode"] == "final" else LEVEL_STATUSES
+        rows = [{"Group": f"Targets with a value ({h['n']})", "Status": status_en(s, h["mode"]),
+                 "Number": h["counts"][s]} for s in statuses]
+        rows += [{"Group": f"Direction targets ({h['n_direction']})", "Status": status_en(s), "Number": n}
+                 for s, n in h["direction"].items()]
+        rows.append({"Group": "Qualitative targets", "Status": status_en("qualitative"), "Number": h["n_qualitative"]})
+        if h["not_counted"]:
+            rows.append({"Group": "Targets not monitored routinely", "Status": "Not counted",
+                         "Number": h["not_counted"]})
+        return pd.DataFrame(rows)
     statuses = ("achieved", "off_track", "insufficient_data") if h["mode"] == "final" else LEVEL_STATUSES
     rows = [{"类别": f"有目标值的指标（{h['n']}项）", "状态": st.label(s, h["mode"]), "项数": h["counts"][s]}
             for s in statuses]
@@ -1693,19 +1768,29 @@ def status_colours(result: Assessment) -> dict[str, str]:
     return out
 
 
-def styled(table: pd.DataFrame, result: Assessment, column: str = "状态"):
-    """A table as a pandas Styler with the status column in its colour, index hidden, left-aligned."""
+def styled(table: pd.DataFrame, result: Assessment, column: str = "状态", lang: str = "zh"):
+    """A table as a pandas Styler with the status column in its colour, index hidden, left-aligned
+    (``lang="en"``: the column "Status", English labels)."""
+    if lang == "en":
+        column = "Status" if column == "状态" else column
+        colours = {**status_colours(result), **{status_en(s, m): result.settings.colours[s]
+                                                for s in STATUSES for m in ("annual", "final")}}
+    else:
+        colours = status_colours(result)
     styler = table.style.hide(axis="index").set_properties(**{"text-align": "left"}).set_table_styles(
         [{"selector": "th", "props": [("text-align", "left")]}])
     if column in table.columns and len(table):
-        styler = styler.map(functools.partial(_status_css, colours=status_colours(result)), subset=[column])
+        styler = styler.map(functools.partial(_status_css, colours=colours), subset=[column])
         styler = styler.set_properties(subset=[column], **{"white-space": "nowrap"})
     return styler
 
 
-def status_by_field(result: Assessment, cat: Catalog) -> pd.DataFrame:
+def status_by_field(result: Assessment, cat: Catalog, lang: str = "zh") -> pd.DataFrame:
     """Headline rows counted by plan field and status (one column per status label, in order)."""
     st = result.settings
+    if lang == "en":
+        st = dataclasses.replace(st, labels={s: status_en(s) for s in st.labels},
+                                 final_labels={s: status_en(s, "final") for s in st.final_labels})
     sc = result.scorecard[result.scorecard["is_headline"]]
     labels = [st.label(s, result.mode) for s in STATUSES]
     labels = list(dict.fromkeys(labels))
@@ -1714,12 +1799,16 @@ def status_by_field(result: Assessment, cat: Catalog) -> pd.DataFrame:
     table = pd.crosstab(sc["plan"] + sc["field"].astype(str), sc["status"].map(
         lambda s: st.label(s, result.mode))).reindex(index=order, columns=labels, fill_value=0)
     table = table.loc[:, table.sum() > 0]
-    table.insert(0, "领域", [f"{k} {fields.get(k, {}).get('zh', k)}" for k in table.index])
+    table.insert(0, "领域" if lang == "zh" else "Field",
+                 [f"{k} {fields.get(k, {}).get(lang, k)}" for k in table.index])
     return table.reset_index(drop=True)
 
 
-def warning_table(result: Assessment) -> pd.DataFrame:
-    """Every early warning, one row each, most severe first (then plan order, headline rows first)."""
+def warning_table(result: Assessment, lang: str = "zh", cat: Catalog | None = None) -> pd.DataFrame:
+    """Every early warning, one row each, most severe first (then plan order, headline rows first);
+    ``lang="en"``: English headers, labels and reasons in general words, names from ``cat``."""
+    if lang == "en":
+        return _warning_table_en(result, cat)
     st = result.settings
     rows = []
     sc = result.scorecard
@@ -1733,6 +1822,28 @@ def warning_table(result: Assessment) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame({"说明": ["没有预警"]})
     table = pd.DataFrame(rows).sort_values(["严重程度", "_order", "_head"], ascending=[False, True, True],
+                                           kind="stable")
+    return table.drop(columns=["_order", "_head"]).reset_index(drop=True)
+
+
+def _warning_table_en(result: Assessment, cat: Catalog | None) -> pd.DataFrame:
+    st = result.settings
+    rows = []
+    sc = result.scorecard
+    names = cat.indicators["name_en"] if cat is not None and "name_en" in cat.indicators else pd.Series(dtype=str)
+    for r in sc[sc["warning_codes"] != ""].itertuples(index=False):
+        area = AREA_EN.get(r.area, r.area)
+        group = area if r.sex == "total" else f"{area}, {SEX_EN.get(r.sex, r.sex)}"
+        for code in r.warning_codes.split(";"):
+            extra = 1 if code == "difficult" and r.status == "off_track" else 0
+            label, reason = WARNINGS_EN.get(code, (code, ""))
+            rows.append({"Severity": int(st.warnings[code]["severity"]) + extra, "ID": r.indicator_id,
+                         "Indicator": str(names.get(r.indicator_id, r.name_zh)), "Area/group": group,
+                         "Status": status_en(r.status, result.mode), "Warning": label, "Reason": reason,
+                         "_order": plan_order(r.indicator_id), "_head": 0 if r.is_headline else 1})
+    if not rows:
+        return pd.DataFrame({"Note": ["No warnings"]})
+    table = pd.DataFrame(rows).sort_values(["Severity", "_order", "_head"], ascending=[False, True, True],
                                            kind="stable")
     return table.drop(columns=["_order", "_head"]).reset_index(drop=True)
 
@@ -1795,21 +1906,28 @@ def qualitative_table(result: Assessment) -> pd.DataFrame:
     return pd.DataFrame({"编号": sc["indicator_id"], "指标": sc["name_zh"]}).reset_index(drop=True)
 
 
-def status_chart(result: Assessment, cat: Catalog):
+def status_chart(result: Assessment, cat: Catalog, lang: str = "zh"):
     """Horizontal stacked bars: per plan field, the targets by status, each status in its colour."""
     import matplotlib.pyplot as plt
 
-    table = status_by_field(result, cat)
+    table = status_by_field(result, cat, lang)
     colours = status_colours(result)
+    if lang == "en":
+        colours.update({status_en(s, m): result.settings.colours[s] for s in STATUSES for m in ("annual", "final")})
     fig, ax = plt.subplots(figsize=(9, 0.38 * max(len(table), 2) + 1.8))
-    labels = list(table["领域"])[::-1]
+    labels = list(table.iloc[:, 0])[::-1]
     left = np.zeros(len(table))
     for col in table.columns[1:]:
         values = table[col].to_numpy(float)[::-1]
         ax.barh(labels, values, left=left, color=colours.get(col, "#999999"), edgecolor="white", label=col)
         left += values
-    ax.set_title(f"各领域目标的评估状态（{_mode_words(result)}）")
-    ax.set_xlabel("目标数")
+    if lang == "en":
+        mode_en = {"annual": "annual monitoring", "midterm": "mid-term evaluation", "final": "final evaluation"}
+        ax.set_title(f"Targets by field and status ({mode_en[result.mode]}, {result.year})")
+        ax.set_xlabel("Targets")
+    else:
+        ax.set_title(f"各领域目标的评估状态（{_mode_words(result)}）")
+        ax.set_xlabel("目标数")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06 - 0.6 / (len(table) + 4)), ncol=5, frameon=False)
     fig.tight_layout()
     return fig

@@ -174,3 +174,20 @@ def test_indicator_notebook(processed, cat, tmp_path):
     assert "模拟数据" in shown and "初中生近视率" in shown
     assert "2024年初中生近视率为70.7%" in shown
     assert "加权区间得分" in shown and "选用模型" in shown
+
+
+@pytest.mark.slow
+def test_report_notebook_in_english(processed, cat, tmp_path):
+    shown = execute("60_report", tmp_path, processed_dir=str(processed), catalog=str(config.DEFAULT_CATALOG),
+                    assessment=str(config.PARAMS_DIR / "assessment.yaml"), lang="en")
+    result = targets.assess(processed, cat)
+    assert "synthetic data" in shown.lower() and "Annual monitoring, 2024" in shown
+    assert targets.headline_text(result, "en").split("\n\n")[0] in shown
+    assert "Achievement rate (achieved ÷ denominator)" in shown
+    assert "## 2. Overview" in shown and "## Annex 2: Methods" in shown and "## 5. Early warnings" in shown
+    assert "Off track" in shown and "On track" in shown
+    assert str(cat.indicators.loc["C1.9c", "name_en"]) in shown
+    assert "Severity" in shown and "Direction targets" in shown
+    for zh in ("一、基本情况", "二、总体情况", "妇女发展规划：分领域评估", "预警清单", "性别差距与城乡差距",
+               "附件一", "附件二", "隔离的数值", "有目标值的指标", "达标率", "难以实现", "概率怎么算", "（一）"):
+        assert zh not in shown, zh
