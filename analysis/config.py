@@ -122,3 +122,22 @@ def load_run_params(path: str | os.PathLike[str] = DEFAULT_RUN_PARAMS) -> RunPar
         parameters=dict(parameters),
         per_indicator=per_indicator,
     )
+
+
+def settings_from_yaml(cls: type, path: str | os.PathLike[str], **overrides: Any) -> Any:
+    """A settings dataclass ``cls`` filled from a flat YAML file of ``name: value`` (lists become
+    tuples), with ``overrides`` on top.
+
+    Raises :class:`ParamsError` naming the file and any unknown key: a misspelt setting must not
+    silently keep its default.
+    """
+    from dataclasses import fields
+
+    data = read_yaml(path) or {}
+    if not isinstance(data, dict):
+        raise ParamsError(f"{display_path(resolve(path))}: expected a mapping of settings")
+    unknown = sorted(set(data) - {f.name for f in fields(cls)})
+    if unknown:
+        raise ParamsError(f"{display_path(resolve(path))}: unknown setting(s) {unknown}")
+    data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    return cls(**{**data, **overrides})

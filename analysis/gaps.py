@@ -25,7 +25,7 @@ import functools
 import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -116,13 +116,7 @@ class GapSettings:
         Raises :class:`analysis.config.ParamsError` naming the file and any unknown key (a
         misspelt threshold must not silently keep its default).
         """
-        data = config.read_yaml(path) or {}
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise config.ParamsError(f"{config.display_path(config.resolve(path))}: unknown setting(s) {unknown}")
-        data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        return cls(**{**data, **overrides})
+        return config.settings_from_yaml(cls, path, **overrides)
 
 
 @dataclass(frozen=True)

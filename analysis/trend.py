@@ -97,7 +97,7 @@ import logging
 import math
 import time
 import zlib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -179,13 +179,7 @@ class Settings:
 
         Raises :class:`analysis.config.ParamsError` naming the file and the unknown key.
         """
-        data = config.read_yaml(path) or {}
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise config.ParamsError(f"{config.display_path(config.resolve(path))}: unknown setting(s) {unknown}")
-        data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        return cls(**{**data, **overrides})
+        return config.settings_from_yaml(cls, path, **overrides)
 
     @property
     def decay(self) -> float:

@@ -23,6 +23,7 @@ import statsmodels.api as sm
 from analysis import clean, config, parse, suite, targets, trend
 from analysis.catalog import load_catalog
 from analysis.clean import OBSERVATION_COLUMNS
+from tests.builders import observation_rows
 
 YEARS = np.arange(2015, 2025)
 FUTURE = np.arange(2025, 2031)  # the paths' years when the data end in 2024
@@ -38,16 +39,7 @@ def settings():
     return targets.load_settings()
 
 
-def rows(indicator_id, years, values, area="district", sex="total", num=None, den=None, flags=None) -> list[dict]:
-    out = []
-    for i, (y, v) in enumerate(zip(years, values, strict=True)):
-        row = {"indicator_id": indicator_id, "year": int(y), "area": area, "sex": sex, "value": float(v)}
-        if num is not None:
-            row["numerator"], row["denominator"] = float(num[i]), float(den[i])
-        if flags is not None:
-            row["flags"] = flags[i]
-        out.append(row)
-    return out
+rows = observation_rows
 
 
 def observations(records: list[dict], cat) -> pd.DataFrame:

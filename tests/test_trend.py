@@ -23,6 +23,7 @@ from statsmodels.tsa.holtwinters import ExponentialSmoothing
 from analysis import config, trend
 from analysis.catalog import load_catalog
 from analysis.clean import OBSERVATION_COLUMNS
+from tests.builders import observation_rows
 
 YEARS = np.arange(2013, 2025)
 X = YEARS - 2000.0
@@ -46,16 +47,7 @@ def observations(rows: list[dict], cat) -> pd.DataFrame:
     return frame
 
 
-def series(indicator_id, years, values, area="district", sex="total", num=None, den=None, flags=None):
-    rows = []
-    for i, (y, v) in enumerate(zip(years, values, strict=True)):
-        row = {"indicator_id": indicator_id, "year": int(y), "area": area, "sex": sex, "value": float(v)}
-        if num is not None:
-            row["numerator"], row["denominator"] = float(num[i]), float(den[i])
-        if flags is not None:
-            row["flags"] = flags[i]
-        rows.append(row)
-    return rows
+series = observation_rows
 
 
 def record(models, indicator_id, area="district", sex="total") -> pd.Series:
