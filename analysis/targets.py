@@ -469,7 +469,7 @@ class Scale:
         v = np.asarray(values, dtype=float)
         if self.name == "linear":
             return v
-        step = 0.25 * _step(v)
+        step = 0.25 * trend.reporting_step(v)
         lo = self.lo if np.isfinite(self.lo) else -np.inf
         hi = self.hi if np.isfinite(self.hi) else np.inf
         v = np.clip(v, lo + step, hi - step) if self.name == "logit" else np.maximum(v, step)
@@ -500,17 +500,6 @@ def round_to_step(values: np.ndarray, step: float) -> np.ndarray:
     """Values rounded to a reporting step, as they would be published (a count of institutions to
     a whole number, a percentage given to one decimal to one decimal)."""
     return np.round(np.asarray(values, dtype=float) / step) * step
-
-
-def _step(values: np.ndarray) -> np.ndarray:
-    """The reporting step of values (1 for 93, 0.1 for 93.5, 0.01 for 3.41; at least 1e-4)."""
-    v = np.asarray(values, dtype=float)
-    step = np.full(v.shape, 1e-4)
-    for d in range(4, -1, -1):
-        scaled = v * 10.0**d
-        exact = np.abs(scaled - np.round(scaled)) < 1e-6 * np.maximum(1.0, np.abs(scaled))
-        step = np.where(exact, 10.0**-d, step)
-    return step
 
 
 def unit_scale(entry: pd.Series) -> Scale:
@@ -558,7 +547,7 @@ class Series:
     @property
     def step(self) -> float:
         """The reporting step of the series (the finest of its values: 0.01 for 97.85)."""
-        return float(_step(self.values).min()) if len(self.values) else 1e-4
+        return float(trend.reporting_step(self.values).min()) if len(self.values) else 1e-4
 
     @property
     def has_counts(self) -> bool:

@@ -212,8 +212,9 @@ def _scale_derivative(v, scale, lo, hi):
         return np.where(scale == 1, 1.0 / v, np.where(scale == 2, (hi - lo) / ((v - lo) * (hi - v)), 1.0))
 
 
-def _resolution(values: np.ndarray) -> np.ndarray:
+def reporting_step(values: np.ndarray) -> np.ndarray:
     """The reporting step of each value: 1 for 93, 0.1 for 93.5, 0.01 for 3.41 (down to 1e-4)."""
+    values = np.asarray(values, dtype=float)
     res = np.full(values.shape, 1e-4)
     for d in range(4, -1, -1):
         scaled = values * 10.0**d
@@ -310,7 +311,7 @@ def _series_info(obs: pd.DataFrame, codes: np.ndarray, n_series: int, indicators
         "n": np.bincount(codes, minlength=n_series),
         "counts": np.bincount(codes, weights=has_counts, minlength=n_series),
         "positive": np.bincount(codes, weights=value > 0, minlength=n_series),
-        "resolution": pd.Series(_resolution(value)).groupby(codes).min().reindex(range(n_series)).to_numpy(),
+        "resolution": pd.Series(reporting_step(value)).groupby(codes).min().reindex(range(n_series)).to_numpy(),
     })
     for flag in FLAG_WARNINGS:
         hit = flags.str.contains(rf"(?:^|;){flag}(?:$|;|:)", regex=True).to_numpy()

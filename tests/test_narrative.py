@@ -3,14 +3,13 @@
 from pathlib import Path
 
 import matplotlib
-import nbformat
 import numpy as np
 import pandas as pd
-import papermill as pm
 import pytest
 
 from analysis import clean, config, narrative, plots, targets, trend
 from analysis.catalog import load_catalog
+from tests.builders import run_notebook
 
 matplotlib.use("Agg")
 
@@ -136,18 +135,7 @@ def test_field_table_methods_and_chart_on_real_data(processed, cat):
     assert len([a for a in fig.axes if a.get_visible()]) == len(narrative.chart_rows(result.scorecard, "C", 1))
 
 
-def execute(name: str, tmp_path: Path, **parameters) -> str:
-    out = tmp_path / f"{name}.ipynb"
-    pm.execute_notebook(str(config.NOTEBOOKS_DIR / f"{name}.ipynb"), str(out), parameters=parameters,
-                        kernel_name="plan-monitor", progress_bar=False, cwd=str(tmp_path))
-    nb = nbformat.read(out, as_version=4)
-    texts = []
-    for cell in nb.cells:
-        for o in cell.get("outputs", []):
-            data = o.get("data", {})
-            texts.append(data.get("text/markdown", "") + data.get("text/html", "") + data.get("text/plain", "")
-                         + o.get("text", ""))
-    return "\n".join(texts)
+execute = run_notebook
 
 
 @pytest.mark.slow

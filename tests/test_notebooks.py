@@ -5,29 +5,15 @@
 
 from pathlib import Path
 
-import nbformat
-import papermill as pm
 import pytest
 
-from analysis import config, suite
+from tests.builders import run_notebook
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHA256_ABC = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"  # FIPS 180-2
 
 
-def execute(name: str, tmp_path: Path, **parameters) -> str:
-    out = tmp_path / f"{name}.ipynb"
-    pm.execute_notebook(str(config.NOTEBOOKS_DIR / f"{name}.ipynb"), str(out),
-                        parameters=parameters, kernel_name=suite.KERNEL_NAME,
-                        progress_bar=False, cwd=str(tmp_path))
-    nb = nbformat.read(out, as_version=4)
-    texts = []
-    for cell in nb.cells:
-        for o in cell.get("outputs", []):
-            data = o.get("data", {})
-            texts.append(data.get("text/markdown", "") + data.get("text/html", "")
-                         + data.get("text/plain", "") + o.get("text", ""))
-    return "\n".join(texts)
+execute = run_notebook
 
 
 @pytest.mark.slow

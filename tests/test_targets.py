@@ -16,14 +16,13 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pandas as pd
-import papermill as pm
 import pytest
 import statsmodels.api as sm
 
-from analysis import clean, config, parse, suite, targets, trend
+from analysis import clean, config, parse, targets, trend
 from analysis.catalog import load_catalog
 from analysis.clean import OBSERVATION_COLUMNS
-from tests.builders import observation_rows
+from tests.builders import observation_rows, run_notebook
 
 YEARS = np.arange(2015, 2025)
 FUTURE = np.arange(2025, 2031)  # the paths' years when the data end in 2024
@@ -452,13 +451,7 @@ def test_shipped_data_end_to_end(shipped, cat):
 
 @pytest.mark.slow
 def test_scorecard_notebook_runs_on_the_shipped_data(shipped, tmp_path):
-    out = tmp_path / "40_scorecard.ipynb"
-    pm.execute_notebook(str(config.NOTEBOOKS_DIR / "40_scorecard.ipynb"), str(out),
-                        parameters={"processed_dir": str(shipped)}, kernel_name=suite.KERNEL_NAME,
-                        progress_bar=False, cwd=str(tmp_path))
-    nb = nbformat.read(out, as_version=4)
-    shown = "\n".join(o.get("data", {}).get("text/markdown", "") + o.get("data", {}).get("text/html", "")
-                      for c in nb.cells for o in c.get("outputs", []))
+    shown = run_notebook("40_scorecard", tmp_path, processed_dir=str(shipped))
     assert "模拟数据（synthetic data）" in shown
     assert "在可监测的" in shown and "项有目标值的指标中" in shown
     assert "预计完成困难" in shown and "background-color" in shown   # the warnings, the status colours

@@ -23,7 +23,7 @@ from statsmodels.tsa.holtwinters import ExponentialSmoothing
 from analysis import config, trend
 from analysis.catalog import load_catalog
 from analysis.clean import OBSERVATION_COLUMNS
-from tests.builders import observation_rows
+from tests.builders import observation_rows, run_notebook
 
 YEARS = np.arange(2013, 2025)
 X = YEARS - 2000.0
@@ -485,21 +485,7 @@ def test_a_contract_break_is_refused_before_writing(tmp_path, cat):
 
 
 def _execute(tmp_path: Path, **parameters) -> str:
-    import papermill as pm
-
-    from analysis import suite
-
-    out = tmp_path / "30_trends.ipynb"
-    pm.execute_notebook(str(config.NOTEBOOKS_DIR / "30_trends.ipynb"), str(out), parameters=parameters,
-                        kernel_name=suite.KERNEL_NAME, progress_bar=False, cwd=str(tmp_path))
-    nb = nbformat.read(out, as_version=4)
-    texts = []
-    for cell in nb.cells:
-        for o in cell.get("outputs", []):
-            data = o.get("data", {})
-            texts.append(data.get("text/markdown", "") + data.get("text/html", "") + data.get("text/plain", "")
-                         + o.get("text", "") + ("<png>" if "image/png" in data else ""))
-    return "\n".join(texts)
+    return run_notebook("30_trends", tmp_path, **parameters)
 
 
 def test_the_notebook_is_committed_clean_with_literal_parameters():
