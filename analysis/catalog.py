@@ -26,15 +26,19 @@ KINDS = NUMERIC_KINDS | {"direction", "relative", "qualitative"}
 DIRECTIONS = {"increase", "decrease", "narrow"}
 BREAKDOWNS = {"sex", "urban_rural", "town"}
 GAPS = {"urban_rural", "sex"}
+# whom a target is about: the plan's words name women (妇女/女性/女职工) or girls (女童) — then the
+# verdict is on the female series — or no sex at all (everyone the indicator covers)
+POPULATIONS = {"all", "women", "girls"}
 COMPARISONS = {"at_least", "at_most"}
 ID_PATTERN = re.compile(r"^(?P<plan>[WC])(?P<field>\d)\.(?P<m>M)?(?P<number>\d+)(?P<letter>[a-z])?$")
 FIELDS = [
     "id", "plan", "field", "goal", "measure", "name_zh", "name_en", "unit", "kind", "value",
     "year", "tolerance", "direction", "gap_of", "gap", "relative_to", "comparison", "better",
-    "breakdowns", "female_share", "valid_range", "department", "monitorable", "source", "national_key", "note",
+    "breakdowns", "population", "female_share", "valid_range", "department", "monitorable", "source",
+    "national_key", "note",
 ]
 TEXT_FIELDS = ["id", "plan", "name_zh", "name_en", "unit", "kind", "direction", "gap_of", "gap",
-               "relative_to", "comparison", "better", "department", "source", "national_key",
+               "relative_to", "comparison", "better", "population", "department", "source", "national_key",
                "note"]
 REQUIRED = ["id", "plan", "field", "name_zh", "name_en", "kind", "breakdowns", "department",
             "monitorable", "source"]
@@ -233,6 +237,13 @@ def _check_entry(
     breakdowns = e.get("breakdowns")
     if not isinstance(breakdowns, list) or not set(breakdowns) <= BREAKDOWNS:
         bad("breakdowns", f"{breakdowns!r}; a list of {sorted(BREAKDOWNS)}")
+    population = e.get("population")
+    if population is not None and population not in POPULATIONS:
+        bad("population", f"{population!r}; one of {sorted(POPULATIONS)}")
+    if population in ("women", "girls") and isinstance(breakdowns, list) and "sex" not in breakdowns \
+            and not e.get("female_share"):
+        bad("population", "a target about women or girls without the 'sex' breakdown: its series is already "
+                          "theirs — drop 'population' or add 'sex'")
     if e.get("female_share") is not None and not isinstance(e["female_share"], bool):
         bad("female_share", "must be true or false")
     if e.get("female_share") and isinstance(breakdowns, list) and "sex" in breakdowns:

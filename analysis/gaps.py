@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis import config, parse, trend
+from analysis import config, parse, targets, trend
 from analysis.catalog import Catalog, plan_order, select, target_text
 
 log = logging.getLogger(__name__)
@@ -568,11 +568,15 @@ def analyse_gaps(inputs: Inputs, cat: Catalog, kind: str, settings: GapSettings,
     """Sex ('sex') or urban–rural ('urban_rural') gaps of the selected indicators, end to end.
 
     Indicators that are themselves a share of women (``female_share``) have no sex pair; they
-    are measured by :func:`female_shares`.
+    are measured by :func:`female_shares`. Counts (units of kind ``count`` in
+    ``params/units.yaml``: 参保人数 by sex) are no gap measure — 17,065 insured women against
+    21,428 men says nothing about coverage without the populations — and are left out.
     """
     cat_share = cat.indicators["female_share"].fillna(False).astype(bool)
     shares = set(cat_share[cat_share].index)
-    obs = inputs.observations[~inputs.observations["indicator_id"].isin(shares)]
+    kinds = {u: spec.get("kind") for u, spec in parse.units().items()}
+    counts = {i for i, u in cat.indicators["unit"].items() if kinds.get(u) == "count"}
+    obs = inputs.observations[~inputs.observations["indicator_id"].isin(shares | counts)]
     if ids is not None:
         obs = obs[obs["indicator_id"].isin(list(ids))]
     series = pair_series(obs, kind, _better_map(cat))
@@ -891,7 +895,7 @@ def towns_below_threshold(observations: pd.DataFrame, cat: Catalog, indicator_id
     vals = town_values(observations, indicator_id, units)
     vals = vals[(vals["membership"] == "member") & vals["value"].notna()]
     threshold = float(entry["value"])
-    missed = vals[vals["value"] < threshold] if entry["kind"] == "keep_above" else vals[vals["value"] >= threshold]
+    missed = vals[~targets.meets(vals["value"].to_numpy(), entry["kind"], threshold)]
     per = _per(entry["unit"])
     rows = []
     for r in missed.sort_values(["year", "value"]).itertuples():
@@ -1693,10 +1697,8 @@ def town_heatmap(observations: pd.DataFrame, cat: Catalog, indicator_id: str, se
     for code, color in (("left", "#CFCFCF"), ("small", "#E8E8E8"), ("missing", "#FFFFFF")):
         rgba[special == code] = colors.to_rgba(color)
     missed = np.zeros(grid.shape, dtype=bool)
-    if entry["kind"] == "keep_above":
-        missed = np.isfinite(grid) & (grid < center)
-    elif entry["kind"] == "keep_below":
-        missed = np.isfinite(grid) & (grid >= center)
+    if entry["kind"] in ("keep_above", "keep_below"):
+        missed = np.isfinite(grid) & ~targets.meets(grid, entry["kind"], center)
     fig, ax = plt.subplots(figsize=(1.6 + 0.72 * len(years), 0.36 * len(rows) + 1.7))
     ax.imshow(rgba, aspect="auto", interpolation="nearest")
     for i in range(len(rows)):

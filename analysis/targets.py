@@ -246,15 +246,15 @@ def side(kind: str) -> int:
 def meets(values, kind: str, target: float, tolerance: float = 0.0, slack: float = 0.0) -> np.ndarray:
     """Whether each value meets the target, as the catalog defines the kinds.
 
-    ``below``/``keep_below``: value < target; ``at_most``: value ≤ target; ``above``/``keep_above``:
-    value ≥ target; ``about``: |value − target| ≤ tolerance. ``slack`` (the 基本实现 tolerance, in
+    ``below``/``keep_below`` (…以下) and ``at_most`` (控制在…以内, 不超过): value ≤ target;
+    ``above``/``keep_above`` (…以上): value ≥ target; ``about``: |value − target| ≤ tolerance.
+    以上、以下、以内 include the number itself (民法典 第一千二百五十九条), so a 2030 neonatal
+    mortality of exactly 3.0‰ meets "降至3.0‰以下". ``slack`` (the 基本实现 tolerance, in
     the unit, 0 when off) moves the line by that much in the indicator's favour. NaN never meets.
     """
     v = np.asarray(values, dtype=float)
     with np.errstate(invalid="ignore"):
-        if kind in ("below", "keep_below"):
-            return v < target + slack
-        if kind == "at_most":
+        if kind in ("below", "at_most", "keep_below"):
             return v <= target + slack
         if kind in ("above", "keep_above"):
             return v >= target - slack
@@ -929,6 +929,10 @@ def _schedule(row: dict, entry: pd.Series, s: Series, paths: trend.Paths | None,
         ok = bool(meets(value, kind, target, tolerance, slack))
         row.update(schedule="met" if ok else "behind", schedule_zh="基期已达标" + ("" if ok else "，现已回落") + note)
         return
+    if target == base:  # on the line but not "met" (a band's edge with slack off): nothing to schedule
+        row.update(schedule="met" if bool(meets(value, kind, target, tolerance, slack)) else "behind",
+                   schedule_zh="基期值等于目标值")
+        return
     sign = 1.0 if target > base else -1.0
     gap = sign * (value - expected)
     share = (value - base) / (target - base)
@@ -1321,9 +1325,21 @@ def is_joint_town_target(entry: pd.Series, settings: Settings) -> bool:
     return "town" in entry["breakdowns"] and any(p in source for p in settings.joint_town_phrases)
 
 
+def verdict_sex(entry: pd.Series) -> str:
+    """The sex of the series a target is judged on: ``female`` for a target the plan words about
+    women or girls (catalog ``population``) whose data come by sex — 妇女基本养老保险参保率 is the
+    women's rate, not the men's and women's together — else ``total``. The other sex is context
+    (the gaps page), never a verdict."""
+    population = entry.get("population") or "all"
+    return "female" if population in ("women", "girls") and "sex" in (entry["breakdowns"] or []) else "total"
+
+
 def assess_entry(entry: pd.Series, ctx: Context) -> list[dict]:
-    """Every row of one catalog target: the headline (district total) and one per breakdown the
-    catalog asks for (female/male; urban/rural; each town)."""
+    """Every row of one catalog target: the headline (district, on the population the target is
+    about: :func:`verdict_sex`) and one per breakdown the catalog asks for — female/male for a
+    target about everyone; urban/rural; each town only where the plan sets the target per town
+    (以镇（街道）为单位, :func:`is_joint_town_target`: elsewhere towns are information, shown on the
+    gaps page, never a verdict)."""
     kind = entry["kind"]
     if kind == "qualitative":
         return [qualitative_row(entry, ctx)]
@@ -1336,14 +1352,15 @@ def assess_entry(entry: pd.Series, ctx: Context) -> list[dict]:
     def first(result):
         return result[0] if isinstance(result, tuple) else result
 
-    head = one(ctx.area, "total", "total", ctx)
-    rows = [first(head)]
     breakdowns = entry["breakdowns"]
-    if "sex" in breakdowns:
+    own_sex = verdict_sex(entry)
+    head = one(ctx.area, own_sex, "total", ctx)
+    rows = [first(head)]
+    if "sex" in breakdowns and own_sex == "total":
         rows += [first(one(ctx.area, sex, "sex", ctx)) for sex in ("female", "male")]
     if "urban_rural" in breakdowns and ctx.area == "district":
-        rows += [first(one(area, "total", "urban_rural", ctx)) for area in ("urban", "rural")]
-    if "town" in breakdowns and ctx.area == "district":
+        rows += [first(one(area, own_sex, "urban_rural", ctx)) for area in ("urban", "rural")]
+    if "town" in breakdowns and ctx.area == "district" and is_joint_town_target(entry, ctx.settings):
         towns, former = district_towns(ctx, entry["id"])
         town_results = [one(t, "total", "town", ctx) for t in towns]
         rows += [first(r) for r in town_results]

@@ -136,6 +136,16 @@ def test_id_inconsistent_with_field_and_goal_is_named(tmp_path):
     assert "entry W1.M2, field 'measure': is 1 but the id says 2" in problems
 
 
+def test_population_must_be_known_and_need_the_sex_breakdown(tmp_path):
+    def change(e):
+        e[0]["population"] = "mothers"
+        e[1]["population"] = "women"
+        e[1]["breakdowns"] = []
+    problems = problems_after(tmp_path, change)
+    assert any(p.startswith("entry W1.1a, field 'population': 'mothers'") for p in problems)
+    assert any(p.startswith("entry W1.1b, field 'population': a target about women or girls without") for p in problems)
+
+
 def test_about_needs_a_tolerance(tmp_path):
     def change(e):
         e[3]["kind"] = "about"

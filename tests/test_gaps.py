@@ -300,7 +300,10 @@ def test_the_synthetic_district_widening_pension_gap_and_its_town_below_ninety(t
     clean.write(clean.clean(config.RAW_DIR, cat), tmp_path)
     trend.project(tmp_path, cat)
     inputs = gaps.load_inputs(tmp_path)
-    sex = gaps.analyse_gaps(inputs, cat, "sex", SETTINGS, ids=["W5.4", "C1.9c"]).summary.set_index("indicator_id")
+    sex = gaps.analyse_gaps(inputs, cat, "sex", SETTINGS, ids=["W5.4", "C1.9c", "W5.5a"]).summary.set_index(
+        "indicator_id")
+    # 失业保险参保人数 by sex are counts of people: no gap measure without the populations
+    assert (inputs.observations["indicator_id"] == "W5.5a").any() and "W5.5a" not in sex.index
     pension = sex.loc["W5.4"]
     assert pension["status"] == "widening" and pension["disadvantaged_latest"] == "focus"
     assert pension["difference_latest"] < pension["baseline_gap"] < 0  # women further behind than at baseline

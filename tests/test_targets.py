@@ -81,10 +81,10 @@ def by_key(rows_: list[dict]) -> dict:
 
 def test_meets_follows_the_catalogs_definitions():
     v = np.array([11.0, 12.0, 13.0])
-    assert targets.meets(v, "below", 12).tolist() == [True, False, False]        # value < target
+    assert targets.meets(v, "below", 12).tolist() == [True, True, False]         # 以下: value ≤ target
     assert targets.meets(v, "at_most", 12).tolist() == [True, True, False]       # value ≤ target
     assert targets.meets(v, "above", 12).tolist() == [False, True, True]         # value ≥ target
-    assert targets.meets(v, "keep_below", 12).tolist() == [True, False, False]
+    assert targets.meets(v, "keep_below", 12).tolist() == [True, True, False]
     assert targets.meets(v, "about", 12.5, tolerance=0.5).tolist() == [False, True, True]
     assert targets.meets(np.array([66.0, 67.0]), "above", 70, slack=3.5).tolist() == [False, True]  # 基本实现
     assert not targets.meets(np.nan, "above", 1)

@@ -1,0 +1,153 @@
+"""The rules of the verdict an expert group signs (docs/assessment.md, "Whose value, which rows,
+which side of the line"), tested through the path the scorecard takes: observations → the
+projection engine → ``targets.assess_frame``. No hand-made paths: each case is a realistic
+return a department could send.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import targets, trend
+from analysis.catalog import load_catalog
+from analysis.clean import OBSERVATION_COLUMNS
+from tests.builders import observation_rows
+
+YEARS = list(range(2015, 2025))
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return load_catalog()
+
+
+def table(records: list[dict], cat) -> pd.DataFrame:
+    out = []
+    for r in records:
+        unit = cat.indicators.loc[r["indicator_id"], "unit"]
+        out.append({"numerator": np.nan, "denominator": np.nan, "flags": "", "unit": unit,
+                    "source_file": "synthetic/test.csv", "source_sheet": "表1", "source_cell": "B2", **r})
+    frame = pd.DataFrame(out)[OBSERVATION_COLUMNS]
+    frame["year"] = frame["year"].astype("int64")
+    return frame
+
+
+def scorecard(records: list[dict], cat, mode: str = "annual", year: int | None = None) -> pd.DataFrame:
+    """The scorecard rows of the targets in ``records``, as ``plan-monitor assess`` computes them."""
+    obs = table(records, cat)
+    models = trend.project_observations(obs, cat.indicators).models
+    frame = targets.assess_frame(obs, models, cat, mode=mode, year=year)
+    return frame[frame["indicator_id"].isin(obs["indicator_id"].unique())]
+
+
+def counts(rate_per_1000: float, births: int) -> tuple[list[float], list[float]]:
+    deaths = [rate_per_1000 * births / 1000] * len(YEARS)
+    return deaths, [float(births)] * len(YEARS)
+
+
+# --- 以下 / 以上 include the number ----------------------------------------------------------------
+
+
+def test_a_value_exactly_at_a_below_target_meets_it():
+    # 降至3.0‰以下 includes 3.0‰ (民法典 第一千二百五十九条); and 60%以下 includes 60 %
+    assert targets.meets(np.array([3.0, 3.01]), "below", 3.0).tolist() == [True, False]
+    assert targets.meets(np.array([60.0]), "keep_below", 60.0).tolist() == [True]
+    assert targets.meets(np.array([95.0, 94.99]), "above", 95.0).tolist() == [True, False]
+
+
+def test_neonatal_mortality_flat_at_exactly_the_target_is_met_not_missed(cat):
+    # 12 deaths in 4,000 births every year = 3.0‰, exactly 新生儿死亡率 3.0‰以下
+    deaths, births = counts(3.0, 4000)
+    rows = observation_rows("C1.3a", YEARS, [3.0] * len(YEARS), num=deaths, den=births)
+    head = scorecard(rows, cat).query("is_headline").iloc[0]
+    assert head["latest_value"] == 3.0
+    # met in the latest year: achieved or on track, never "hard to achieve"
+    assert head["status"] in ("achieved", "on_track", "at_risk")
+    assert head["status"] != "off_track"
+
+
+@pytest.mark.parametrize("indicator_id, value", [("C1.9c", 60.0), ("C1.3a", 3.0), ("W2.4", 97.0)])
+def test_midterm_with_the_baseline_exactly_at_the_target_does_not_crash(cat, indicator_id, value):
+    # the straight 2020 → 2030 path has zero length: the schedule says 基期已达标, not 1/0
+    unit = cat.indicators.loc[indicator_id, "unit"]
+    if unit == "‰":
+        num, den = counts(value, 4000)
+    else:
+        den = [2000.0] * len(YEARS)
+        num = [value * 20.0] * len(YEARS)
+    rows = observation_rows(indicator_id, YEARS, [value] * len(YEARS), num=num, den=den)
+    head = scorecard(rows, cat, mode="midterm").query("is_headline").iloc[0]
+    assert head["schedule"] == "met"
+    assert head["schedule_zh"].startswith("基期已达标")
+
+
+# --- a target about women is judged on women ------------------------------------------------------
+
+
+def pension(cat):
+    women = [80.0, 82.0, 84.0, 85.5, 87.0, 88.0, 89.0, 89.6, 90.1, 90.5]
+    men = [92.0, 93.0, 94.0, 94.5, 95.0, 95.2, 95.4, 95.5, 95.6, 95.6]
+    total = [(w + m) / 2 for w, m in zip(women, men, strict=True)]
+    return (observation_rows("W5.4", YEARS, women, sex="female")
+            + observation_rows("W5.4", YEARS, men, sex="male")
+            + observation_rows("W5.4", YEARS, total, sex="total"))
+
+
+def test_womens_pension_coverage_is_judged_on_the_womens_rate(cat):
+    sc = scorecard(pension(cat), cat)
+    head = sc.query("is_headline").iloc[0]
+    assert head["sex"] == "female"
+    assert head["latest_value"] == 90.5          # the women's rate, not the 93.05 % of both sexes
+    assert head["status"] not in ("achieved",)
+
+
+def test_the_other_sex_is_never_a_verdict_on_a_womens_target(cat):
+    sc = scorecard(pension(cat), cat)
+    assert set(sc["sex"]) == {"female"}
+    assert len(sc) == 1
+
+
+def test_a_target_about_everyone_keeps_its_sex_rows(cat):
+    # 九年义务教育巩固率 (C3.4) is about all children: the total is the verdict, girls and boys rows follow
+    rows = (observation_rows("C3.4", YEARS, np.linspace(95, 97.5, 10), sex="total")
+            + observation_rows("C3.4", YEARS, np.linspace(95.2, 97.6, 10), sex="female")
+            + observation_rows("C3.4", YEARS, np.linspace(94.8, 97.4, 10), sex="male"))
+    sc = scorecard(rows, cat)
+    assert sc.query("is_headline").iloc[0]["sex"] == "total"
+    assert set(sc["sex"]) == {"total", "female", "male"}
+
+
+def test_catalog_marks_the_womens_targets_with_sex_data(cat):
+    t = cat.indicators
+    for indicator_id in ("W5.3", "W5.4", "W5.5a", "W5.5b"):
+        assert t.loc[indicator_id, "population"] == "women"
+        assert targets.verdict_sex(t.loc[indicator_id]) == "female"
+    assert targets.verdict_sex(t.loc["C3.4"]) == "total"
+
+
+# --- towns get a verdict only where the plan sets the target per town ---------------------------
+
+
+def committee(cat):
+    # 村委会成员中女性比例 (W4.7c) per town: committees of 13–15 members
+    rows = observation_rows("W4.7c", YEARS, np.linspace(22, 29, 10))
+    for town, share in (("翟镇镇", 26.7), ("岳滩镇", 33.3)):
+        rows += observation_rows("W4.7c", YEARS, [share] * 10, area=town, num=[4.0 if share < 30 else 5.0] * 10,
+                                 den=[15.0] * 10)
+    return rows
+
+
+def test_towns_are_information_where_the_plan_sets_no_town_target(cat):
+    sc = scorecard(committee(cat), cat)
+    assert set(sc["breakdown"]) == {"total"}
+
+
+def test_the_one_town_target_of_the_plan_keeps_its_town_rows(cat):
+    # C1.6 适龄儿童免疫规划疫苗接种率以镇（街道）为单位保持在90%以上
+    rows = observation_rows("C1.6", YEARS, [98.0] * 10)
+    for town in ("翟镇镇", "岳滩镇"):
+        rows += observation_rows("C1.6", YEARS, [97.0] * 10, area=town, num=[970.0] * 10, den=[1000.0] * 10)
+    sc = scorecard(rows, cat)
+    assert set(sc.loc[sc["breakdown"] == "town", "area"]) >= {"翟镇镇", "岳滩镇"}
