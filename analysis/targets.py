@@ -1418,8 +1418,12 @@ def _town_summary(head: dict, entry: pd.Series, towns: list[str], former: list[s
 
 def evaluation_year(observations: pd.DataFrame, mode: str, year: int | None, settings: Settings,
                     area: str = "district") -> int:
-    """The year evaluated: ``year`` when given (0 or None: the mode's default) — annual: the latest
-    year in the district's data (its towns and urban/rural included); midterm: 2025; final: 2030."""
+    """The year evaluated: ``year`` when given (0 or None: the mode's default) — midterm: 2025;
+    final: 2030; annual: the year most of the district's series have reached — the most common
+    latest year over its series (indicator × area × sex, towns and urban/rural included; the later
+    year on a tie). One department's early return for a new year does not move the evaluation of
+    every other indicator to that year; a run that wants another year says so (``year``). The
+    choice is logged, with how many series reach a later year."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     if year:
@@ -1435,7 +1439,13 @@ def evaluation_year(observations: pd.DataFrame, mode: str, year: int | None, set
             raise ValueError("there are no observations to assess")
         log.warning("no %s data: the evaluation year is the latest year of any series", area)
         own = observations
-    return int(own["year"].max())
+    latest = own.groupby(["indicator_id", "area", "sex"])["year"].max()
+    shares = latest.value_counts()
+    year_ = int(shares[shares == shares.max()].index.max())
+    later = int((latest > year_).sum())
+    log.info("evaluation year %d: the latest year of %d of %d series%s", year_, int(shares.max()), len(latest),
+             f"; {later} series already reach a later year and are assessed at {year_}" if later else "")
+    return year_
 
 
 def models_as_of(observations: pd.DataFrame, models: pd.DataFrame, cat: Catalog,

@@ -151,3 +151,25 @@ def test_the_one_town_target_of_the_plan_keeps_its_town_rows(cat):
         rows += observation_rows("C1.6", YEARS, [97.0] * 10, area=town, num=[970.0] * 10, den=[1000.0] * 10)
     sc = scorecard(rows, cat)
     assert set(sc.loc[sc["breakdown"] == "town", "area"]) >= {"翟镇镇", "岳滩镇"}
+
+
+# --- the evaluation year is one decision ----------------------------------------------------------
+
+
+def test_one_early_return_does_not_move_the_annual_evaluation_year(cat):
+    # every series ends in 2024; one department already sent 2025 for one indicator
+    rows = (observation_rows("C1.9c", YEARS, np.linspace(72, 70.7, 10))
+            + observation_rows("C1.9b", YEARS, np.linspace(40, 36.6, 10))
+            + observation_rows("C3.4", YEARS + [2025], np.linspace(95, 97.6, 11)))
+    obs = table(rows, cat)
+    assert targets.evaluation_year(obs, "annual", None, targets.load_settings()) == 2024
+    sc = scorecard(rows, cat)
+    assert set(sc["year"]) == {2024}
+    # a run that asks for a year gets it
+    assert targets.evaluation_year(obs, "annual", 2025, targets.load_settings()) == 2025
+
+
+def test_the_annual_year_follows_the_data_when_every_series_moves_on(cat):
+    rows = (observation_rows("C1.9c", YEARS + [2025], np.linspace(72, 70.5, 11))
+            + observation_rows("C1.9b", YEARS + [2025], np.linspace(40, 36.4, 11)))
+    assert targets.evaluation_year(table(rows, cat), "annual", None, targets.load_settings()) == 2025
