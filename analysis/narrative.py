@@ -25,7 +25,8 @@ STATUS_EN_FINAL = targets.STATUS_EN_FINAL
 AREA_EN = {"district": "Yanshi District", "urban": "urban", "rural": "rural", "national": "China"}
 SEX_EN = {"female": "female", "male": "male", "total": "total"}
 #: the unit in which a change is stated, when it is not the value's own unit
-CHANGE_UNITS = {"%": ("个百分点", " percentage points"), "‰": ("个千分点", " per mille points")}
+CHANGE_UNITS = {"%": (targets.difference_unit("%"), " percentage points"),
+                "‰": (targets.difference_unit("‰"), " per mille points")}
 LEVEL_KINDS = ("below", "at_most", "above", "about", "keep_above", "keep_below", "relative")
 COLUMNS_EN = {"编号": "ID", "指标": "Indicator", "基期(2020)": "Baseline (2020)", "最近值": "Latest",
               "目标": "Target", "状态": "Status", "说明": "Statement", "详情": "Details"}

@@ -752,6 +752,15 @@ def flag_list(s: Series, wanted: dict[str, str]) -> list[tuple[int, str]]:
 # --- formatting ----------------------------------------------------------------------------------
 
 
+DIFFERENCE_UNITS_ZH = {"%": "个百分点", "‰": "个千分点"}
+
+
+def difference_unit(unit: str) -> str:
+    """The unit of a difference of two values in ``unit``: a difference of rates in % is in
+    个百分点 (percentage points), in ‰ in 个千分点; other units are their own."""
+    return DIFFERENCE_UNITS_ZH.get(unit, unit)
+
+
 def fmt(v: float, unit: str = "") -> str:
     """A number as a report writes it (4 significant digits, no trailing zeros) with its unit."""
     if v is None or not np.isfinite(v):
@@ -936,9 +945,11 @@ def _schedule(row: dict, entry: pd.Series, s: Series, paths: trend.Paths | None,
     sign = 1.0 if target > base else -1.0
     gap = sign * (value - expected)
     share = (value - base) / (target - base)
+    unit = row["unit"] or ""
+    progress = f"完成进度{100 * share:.0f}%" if share <= 1 else "已越过目标值"
     row.update(schedule_gap=gap, progress_share=share, schedule="ahead" if gap >= 0 else "behind",
-               schedule_zh=(f"{'超前' if gap >= 0 else '滞后'}{fmt(abs(gap), row['unit'] or '')}"
-                            f"（完成进度{100 * share:.0f}%，时间进度{100 * share_time:.0f}%）{note}"))
+               schedule_zh=(f"{'超前' if gap >= 0 else '滞后'}{fmt(abs(gap), '')}{difference_unit(unit)}"
+                            f"（{progress}，时间进度{100 * share_time:.0f}%）{note}"))
 
 
 def level_row(entry: pd.Series, area: str, sex: str, breakdown: str, ctx: Context

@@ -173,3 +173,13 @@ def test_the_annual_year_follows_the_data_when_every_series_moves_on(cat):
     rows = (observation_rows("C1.9c", YEARS + [2025], np.linspace(72, 70.5, 11))
             + observation_rows("C1.9b", YEARS + [2025], np.linspace(40, 36.4, 11)))
     assert targets.evaluation_year(table(rows, cat), "annual", None, targets.load_settings()) == 2025
+
+
+def test_the_midterm_schedule_speaks_of_percentage_points_and_caps_progress(cat):
+    # 小学生近视率 falling fast from 45 % toward 38 %以下: ahead of the straight path, in 个百分点
+    rows = observation_rows("C1.9b", YEARS, [46, 45.5, 45, 44.5, 44, 43, 41, 39, 37.5, 36])
+    head = scorecard(rows, cat, mode="midterm").query("is_headline").iloc[0]
+    assert head["schedule"] == "ahead"
+    assert "个百分点" in head["schedule_zh"] and "%（" not in head["schedule_zh"]
+    # 43 → 36 against 43 → 38: already beyond the target, said in words rather than as "140%"
+    assert "已越过目标值" in head["schedule_zh"]
