@@ -34,11 +34,11 @@ ID_PATTERN = re.compile(r"^(?P<plan>[WC])(?P<field>\d)\.(?P<m>M)?(?P<number>\d+)
 FIELDS = [
     "id", "plan", "field", "goal", "measure", "name_zh", "name_en", "unit", "kind", "value",
     "year", "tolerance", "direction", "gap_of", "gap", "relative_to", "comparison", "better",
-    "breakdowns", "population", "female_share", "valid_range", "department", "monitorable", "source",
+    "breakdowns", "population", "same_as", "female_share", "valid_range", "department", "monitorable", "source",
     "national_key", "note",
 ]
 TEXT_FIELDS = ["id", "plan", "name_zh", "name_en", "unit", "kind", "direction", "gap_of", "gap",
-               "relative_to", "comparison", "better", "population", "department", "source", "national_key",
+               "relative_to", "comparison", "better", "population", "same_as", "department", "source", "national_key",
                "note"]
 REQUIRED = ["id", "plan", "field", "name_zh", "name_en", "kind", "breakdowns", "department",
             "monitorable", "source"]
@@ -270,6 +270,33 @@ def _check_entry(
     return problems
 
 
+LINKED_FIELDS = ("kind", "value", "unit", "year", "direction")
+
+
+def _check_links(entries: list[dict[str, Any]]) -> list[str]:
+    """Problems with ``same_as``: an entry that is the same indicator with the same target as
+    another entry (the two plans both set 高中阶段教育毛入学率 96 %; one institution counted in
+    both) names that entry, which must exist, not be linked itself, and state the same target."""
+    by_id = {str(e.get("id")): e for e in entries}
+    problems = []
+    for e in entries:
+        other = e.get("same_as")
+        if other is None:
+            continue
+        eid = e.get("id")
+        if other not in by_id or other == eid:
+            problems.append(f"entry {eid}, field 'same_as': {other!r} is not another id in the catalog")
+            continue
+        if by_id[other].get("same_as") is not None:
+            problems.append(f"entry {eid}, field 'same_as': {other} is itself linked to "
+                            f"{by_id[other]['same_as']}; name the entry that carries the series")
+        for name in LINKED_FIELDS:
+            if e.get(name) != by_id[other].get(name):
+                problems.append(f"entry {eid}, field 'same_as': {name} is {e.get(name)!r} here but "
+                                f"{by_id[other].get(name)!r} in {other}: not the same target")
+    return problems
+
+
 def load_catalog(
     path: str | Path = config.DEFAULT_CATALOG,
     plan_text: str | Path | None = None,
@@ -313,6 +340,7 @@ def load_catalog(
     ids = set(seen)
     for e in entries:
         problems += _check_entry(e, ids, items, units, departments, national_keys)
+    problems += _check_links(entries)
     goals = structure[structure["section"] == "goal"]
     covered = {(e.get("plan"), e.get("field"), e.get("goal")) for e in entries}
     for r in goals.itertuples():

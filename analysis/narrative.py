@@ -507,15 +507,10 @@ def warning_list(result, lang: str = "zh", cat: Catalog | None = None) -> pd.Dat
     """The early warnings, most severe first, each with its reason (targets.warning_table, with
     the link to the indicator page); in English the names are the catalog's (``cat``)."""
     _check_lang(lang)
-    if lang == "en":
-        table = targets.warning_table(result, "en", cat)
-        if "ID" in table.columns:
-            table.insert(2, "Details", [f'<a href="{indicator_page(i)}">page</a>' for i in table["ID"]])
-        return table
-    table = targets.warning_table(result)
-    if "编号" in table.columns:
-        table.insert(2, "详情", [f'<a href="{indicator_page(i)}">{"指标页" if lang == "zh" else "page"}</a>'
-                               for i in table["编号"]])
+    table = targets.warning_table(result, lang, cat)
+    id_col, link_col, word = ("ID", "Details", "page") if lang == "en" else ("编号", "详情", "指标页")
+    if id_col in table.columns:
+        table.insert(2, link_col, [f'<a href="{indicator_page(i)}">{word}</a>' for i in table[id_col]])
     return table
 
 

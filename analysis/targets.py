@@ -932,9 +932,9 @@ def _schedule(row: dict, entry: pd.Series, s: Series, paths: trend.Paths | None,
         value = s.latest_value
     share_time = (y - st.baseline_year) / (target_year - st.baseline_year)
     expected = base + (target - base) * share_time
-    row.update(value_at_year=value, expected_value=expected)
+    row.update(value_at_year=value)
     note = "（预测值）" if projected else ""
-    if bool(meets(base, kind, target, tolerance, slack)):
+    if bool(meets(base, kind, target, tolerance, slack)):  # no straight path to follow: no 直线进度值
         ok = bool(meets(value, kind, target, tolerance, slack))
         row.update(schedule="met" if ok else "behind", schedule_zh="基期已达标" + ("" if ok else "，现已回落") + note)
         return
@@ -942,6 +942,7 @@ def _schedule(row: dict, entry: pd.Series, s: Series, paths: trend.Paths | None,
         row.update(schedule="met" if bool(meets(value, kind, target, tolerance, slack)) else "behind",
                    schedule_zh="基期值等于目标值")
         return
+    row["expected_value"] = expected
     sign = 1.0 if target > base else -1.0
     gap = sign * (value - expected)
     share = (value - base) / (target - base)
@@ -1379,6 +1380,23 @@ def assess_entry(entry: pd.Series, ctx: Context) -> list[dict]:
     return rows
 
 
+def linked_rows(entry: pd.Series, rows: list[dict]) -> list[dict]:
+    """The rows of a target that is the same indicator with the same target as another entry
+    (catalog ``same_as``): that entry's rows — one series, one projection, one probability, one
+    status — under this entry's own id, name and place in the plan, saying so. *Why:* 高中阶段教育
+    毛入学率 is set at 96 % by both plans; judged twice it read "约78%" in one and "约79%" in the other."""
+    other = entry["same_as"]
+    out = []
+    for r in rows:
+        row = dict(r)
+        row.update(indicator_id=entry["id"], plan=entry["plan"], field=int(entry["field"]), name_zh=entry["name_zh"],
+                   monitorable=bool(entry["monitorable"]), target_text=target_text(entry))
+        row["reason_zh"] = "；".join(filter(None, [f"与{other}为同一指标、同一目标，按{other}的数据评估，结论相同",
+                                                   r["reason_zh"]]))
+        out.append(row)
+    return out
+
+
 def _town_summary(head: dict, entry: pd.Series, towns: list[str], former: list[str], results: list,
                   ctx: Context) -> None:
     """On the headline row: the towns at risk, P(every town meets) and, for a target the plan sets
@@ -1489,7 +1507,11 @@ def assess_frame(observations: pd.DataFrame, models: pd.DataFrame, cat: Catalog,
     ctx = Context(obs, models, cat, settings, mode, y, area)
     log.info("assessing %d targets, mode %s, year %d, area %s (settings %s)", len(cat.indicators), mode, y, area,
              config.display_path(settings.path))
-    rows = [r for _, entry in cat.indicators.iterrows() for r in assess_entry(entry, ctx)]
+    entries = list(cat.indicators.iterrows())
+    by_id = {entry["id"]: assess_entry(entry, ctx) for _, entry in entries if not entry.get("same_as")}
+    by_id |= {entry["id"]: linked_rows(entry, by_id[entry["same_as"]]) for _, entry in entries
+              if entry.get("same_as")}
+    rows = [r for _, entry in entries for r in by_id[entry["id"]]]
     frame = pd.DataFrame(rows, columns=COLUMNS)
     return _typed(frame)
 
@@ -1831,48 +1853,86 @@ def status_by_field(result: Assessment, cat: Catalog, lang: str = "zh") -> pd.Da
     return table.reset_index(drop=True)
 
 
+def _warning_items(result: Assessment, lang: str) -> pd.DataFrame:
+    """Every warning of every scorecard row, one row each: indicator, headline or not, the group,
+    the warning's severity (params; an off-track 预计完成困难 one more), label and reason."""
+    st = result.settings
+    sc = result.scorecard
+    items = []
+    for r in sc[sc["warning_codes"] != ""].itertuples(index=False):
+        texts = r.warnings.split("；")
+        for code, text in zip(r.warning_codes.split(";"), texts, strict=True):
+            extra = 1 if code == "difficult" and r.status == "off_track" else 0
+            if lang == "en":
+                label, reason = WARNINGS_EN.get(code, (code, ""))
+                area = AREA_EN.get(r.area, r.area)
+                group = area if r.sex == "total" else f"{area}, {SEX_EN.get(r.sex, r.sex)}"
+            else:
+                label, reason, group = st.warnings[code]["label"], text.split("：", 1)[1], _area_words(r.area, r.sex)
+            items.append({"indicator_id": r.indicator_id, "headline": bool(r.is_headline), "group": group,
+                          "severity": int(st.warnings[code]["severity"]) + extra, "label": label, "reason": reason,
+                          "status": r.status})
+    return pd.DataFrame(items)
+
+
 def warning_table(result: Assessment, lang: str = "zh", cat: Catalog | None = None) -> pd.DataFrame:
-    """Every early warning, one row each, most severe first (then plan order, headline rows first);
-    ``lang="en"``: English headers, labels and reasons in general words, names from ``cat``."""
+    """The early-warning list an expert reads on one page: one row per indicator with a warning.
+
+    The district-level (headline) warnings come first, most severe first, then plan order; the
+    warnings of an indicator's breakdown rows (female/male, urban/rural, towns) are folded into
+    its row (分组预警) instead of filling rows of their own; an indicator warned only in a
+    breakdown follows the district-level ones. Severity is explained by :func:`severity_scale`.
+    ``lang="en"``: English headers and labels, names from ``cat``.
+    """
+    en = lang == "en"
+    items = _warning_items(result, lang)
+    if items.empty:
+        return pd.DataFrame({"Note": ["No warnings"]} if en else {"说明": ["没有预警"]})
+    sc = result.scorecard
+    heads = sc[sc["is_headline"]].set_index("indicator_id")
+    names = cat.indicators["name_en"] if en and cat is not None else None
+    comma, semi, colon = (", ", "; ", ": ") if en else ("、", "；", "：")
+    rows = []
+    for ind, group in items.groupby("indicator_id", sort=False):
+        top = group[group["headline"]].sort_values("severity", ascending=False, kind="stable")
+        sub = group[~group["headline"]]
+        folded = semi.join(f"{g}{colon}{comma.join(dict.fromkeys(part['label']))}"
+                           for g, part in sub.groupby("group", sort=False))
+        head = heads.loc[ind]
+        status = status_en(head["status"], result.mode) if en else head["status_zh"]
+        name = str(names.get(ind, head["name_zh"])) if names is not None else head["name_zh"]
+        rows.append({
+            "_district": 0 if len(top) else 1, "_order": plan_order(ind),
+            "severity": int((top if len(top) else sub)["severity"].max()), "id": ind, "name": name, "status": status,
+            "warning": comma.join(dict.fromkeys(top["label"])) if len(top) else "—",
+            "reason": semi.join(dict.fromkeys(top["reason"])) if len(top) else "—",
+            "groups": folded or "—"})
+    table = pd.DataFrame(rows).sort_values(["_district", "severity", "_order"], ascending=[True, False, True],
+                                           kind="stable").drop(columns=["_district", "_order"])
+    headers = (["Severity", "ID", "Indicator", "Status", "Warning", "Reason", "Warnings by group"] if en else
+               ["严重程度", "编号", "指标", "状态", "预警", "原因", "分组预警"])
+    table.columns = headers
+    return table.reset_index(drop=True)
+
+
+def severity_scale(settings: Settings, lang: str = "zh") -> str:
+    """The severity scale of the warning list in words, from ``params/assessment.yaml``: which
+    warning carries which degree (higher is more serious), and the extra degree of an off-track
+    target's 预计完成困难."""
+    by = {}
+    for code, spec in settings.warnings.items():
+        label = spec["label"] if lang != "en" else WARNINGS_EN.get(code, (code, ""))[0]
+        by.setdefault(int(spec["severity"]), []).append(label)
+    top = int(settings.warnings["difficult"]["severity"]) + 1
+    levels = sorted(by.items(), reverse=True)
+    difficult = settings.warnings["difficult"]["label"] if lang != "en" else WARNINGS_EN["difficult"][0]
     if lang == "en":
-        return _warning_table_en(result, cat)
-    st = result.settings
-    rows = []
-    sc = result.scorecard
-    for r in sc[sc["warning_codes"] != ""].itertuples(index=False):
-        for code, text in zip(r.warning_codes.split(";"), r.warnings.split("；"), strict=True):
-            extra = 1 if code == "difficult" and r.status == "off_track" else 0
-            rows.append({"严重程度": int(st.warnings[code]["severity"]) + extra, "编号": r.indicator_id,
-                         "指标": r.name_zh, "地区/分组": _area_words(r.area, r.sex), "状态": r.status_zh,
-                         "预警": st.warnings[code]["label"], "原因": text.split("：", 1)[1],
-                         "_order": plan_order(r.indicator_id), "_head": 0 if r.is_headline else 1})
-    if not rows:
-        return pd.DataFrame({"说明": ["没有预警"]})
-    table = pd.DataFrame(rows).sort_values(["严重程度", "_order", "_head"], ascending=[False, True, True],
-                                           kind="stable")
-    return table.drop(columns=["_order", "_head"]).reset_index(drop=True)
-
-
-def _warning_table_en(result: Assessment, cat: Catalog | None) -> pd.DataFrame:
-    st = result.settings
-    rows = []
-    sc = result.scorecard
-    names = cat.indicators["name_en"] if cat is not None and "name_en" in cat.indicators else pd.Series(dtype=str)
-    for r in sc[sc["warning_codes"] != ""].itertuples(index=False):
-        area = AREA_EN.get(r.area, r.area)
-        group = area if r.sex == "total" else f"{area}, {SEX_EN.get(r.sex, r.sex)}"
-        for code in r.warning_codes.split(";"):
-            extra = 1 if code == "difficult" and r.status == "off_track" else 0
-            label, reason = WARNINGS_EN.get(code, (code, ""))
-            rows.append({"Severity": int(st.warnings[code]["severity"]) + extra, "ID": r.indicator_id,
-                         "Indicator": str(names.get(r.indicator_id, r.name_zh)), "Area/group": group,
-                         "Status": status_en(r.status, result.mode), "Warning": label, "Reason": reason,
-                         "_order": plan_order(r.indicator_id), "_head": 0 if r.is_headline else 1})
-    if not rows:
-        return pd.DataFrame({"Note": ["No warnings"]})
-    table = pd.DataFrame(rows).sort_values(["Severity", "_order", "_head"], ascending=[False, True, True],
-                                           kind="stable")
-    return table.drop(columns=["_order", "_head"]).reset_index(drop=True)
+        parts = [f"{top}: {difficult} and off track"] + [f"{k}: {', '.join(v)}" for k, v in levels]
+        return ("Severity (higher is more serious): " + "; ".join(parts) + ". District-level warnings come first; "
+                "warnings of the breakdowns (sex, urban/rural, towns) are folded into the indicator's row.")
+    parts = [f"{top}级：{difficult}且难以实现"] + [f"{k}级：{'、'.join(v)}" for k, v in levels]
+    return ("严重程度（数字越大越严重）：" + "；".join(parts) + "。区级预警列在前面；分性别、分城乡、分镇（街道）"
+            "的预警并入该指标一行（分组预警）。")
 
 
 def pace_table(result: Assessment) -> pd.DataFrame:

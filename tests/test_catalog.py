@@ -146,6 +146,16 @@ def test_population_must_be_known_and_need_the_sex_breakdown(tmp_path):
     assert any(p.startswith("entry W1.1b, field 'population': a target about women or girls without") for p in problems)
 
 
+def test_a_linked_entry_must_name_another_entry_with_the_same_target(tmp_path):
+    def change(e):
+        e[4]["same_as"] = "W1.M1"          # C1.1 (below 60 %) linked to W1.M1 (above 90 %): refused
+        e[3]["same_as"] = "X9.9"           # no such id
+    problems = problems_after(tmp_path, change)
+    assert "entry C1.1, field 'same_as': kind is 'below' here but 'above' in W1.M1: not the same target" in problems
+    assert "entry C1.1, field 'same_as': value is 60 here but 90 in W1.M1: not the same target" in problems
+    assert "entry W1.M1, field 'same_as': 'X9.9' is not another id in the catalog" in problems
+
+
 def test_about_needs_a_tolerance(tmp_path):
     def change(e):
         e[3]["kind"] = "about"

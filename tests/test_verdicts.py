@@ -68,7 +68,7 @@ def test_neonatal_mortality_flat_at_exactly_the_target_is_met_not_missed(cat):
     assert head["status"] != "off_track"
 
 
-@pytest.mark.parametrize("indicator_id, value", [("C1.9c", 60.0), ("C1.3a", 3.0), ("W2.4", 97.0)])
+@pytest.mark.parametrize("indicator_id, value", [("C1.9c", 60.0), ("C1.3a", 3.0), ("C3.4", 97.0)])
 def test_midterm_with_the_baseline_exactly_at_the_target_does_not_crash(cat, indicator_id, value):
     # the straight 2020 → 2030 path has zero length: the schedule says 基期已达标, not 1/0
     unit = cat.indicators.loc[indicator_id, "unit"]
@@ -81,6 +81,7 @@ def test_midterm_with_the_baseline_exactly_at_the_target_does_not_crash(cat, ind
     head = scorecard(rows, cat, mode="midterm").query("is_headline").iloc[0]
     assert head["schedule"] == "met"
     assert head["schedule_zh"].startswith("基期已达标")
+    assert np.isnan(head["expected_value"])        # no straight path from a baseline already at the target
 
 
 # --- a target about women is judged on women ------------------------------------------------------
@@ -183,3 +184,75 @@ def test_the_midterm_schedule_speaks_of_percentage_points_and_caps_progress(cat)
     assert "个百分点" in head["schedule_zh"] and "%（" not in head["schedule_zh"]
     # 43 → 36 against 43 → 38: already beyond the target, said in words rather than as "140%"
     assert "已越过目标值" in head["schedule_zh"]
+
+
+# --- the warning list is one page -----------------------------------------------------------------
+
+
+def warned(cat):
+    # 初中生近视率 far above 60 % for girls, boys and both: one indicator, three warned rows;
+    # 小学生近视率 met overall, only the girls' series volatile around the line
+    rows = []
+    for sex, level in (("total", 70.7), ("female", 72.0), ("male", 69.5)):
+        rows += observation_rows("C1.9c", YEARS, np.linspace(level + 0.5, level, 10), sex=sex)
+    rows += observation_rows("C1.9b", YEARS, np.linspace(40, 33, 10))
+    rows += observation_rows("C1.9b", YEARS, [40, 36, 41, 35, 40, 36, 39, 37, 38.5, 37.5], sex="female")
+    rows += observation_rows("C1.9b", YEARS, np.linspace(40, 32, 10), sex="male")
+    obs = table(rows, cat)
+    models = trend.project_observations(obs, cat.indicators).models
+    settings = targets.load_settings()
+    frame = targets.assess_frame(obs, models, cat)
+    frame = frame[frame["indicator_id"].isin(["C1.9b", "C1.9c"])]
+    return targets.Assessment(frame, "annual", 2024, settings, obs)
+
+
+def test_the_warning_list_has_one_row_per_indicator_with_the_groups_folded_in(cat):
+    result = warned(cat)
+    sc = result.scorecard
+    assert (sc.loc[sc["indicator_id"] == "C1.9c", "warning_codes"] != "").sum() == 3   # three warned rows …
+    t = targets.warning_table(result)
+    assert t["编号"].tolist().count("C1.9c") == 1                                      # … one line
+    row = t.set_index("编号").loc["C1.9c"]
+    assert row["预警"].startswith("预计完成困难") and "偃师区·女" in row["分组预警"] and "偃师区·男" in row["分组预警"]
+
+
+def test_district_level_warnings_come_before_those_of_a_breakdown_only(cat):
+    t = targets.warning_table(warned(cat))
+    ids = t["编号"].tolist()
+    assert ids[0] == "C1.9c"
+    if "C1.9b" in ids:                       # warned only in a breakdown: after, with no district warning
+        assert ids.index("C1.9b") > ids.index("C1.9c")
+        assert t.set_index("编号").loc["C1.9b", "预警"] == "—"
+
+
+def test_the_severity_scale_is_explained_from_the_params():
+    settings = targets.load_settings()
+    text = targets.severity_scale(settings)
+    for spec in settings.warnings.values():
+        assert f"{int(spec['severity'])}级" in text and spec["label"] in text
+    assert "5级：预计完成困难且难以实现" in text
+    assert "Severity" in targets.severity_scale(settings, "en")
+
+
+# --- one series, one answer ------------------------------------------------------------------------
+
+
+def test_two_entries_for_one_indicator_get_one_answer(cat):
+    # 高中阶段教育毛入学率 达到并保持在96%以上 is set by both plans (W2.5 and C3.5): the same return
+    # arrives under both ids, and a department may fill only one
+    assert cat.indicators.loc["W2.5", "same_as"] == "C3.5"
+    values = [88.0, 89.0, 90.1, 90.8, 91.0, 91.4, 91.8, 92.6, 93.2, 93.7]
+    rows = observation_rows("C3.5", YEARS, values) + observation_rows("W2.5", YEARS, values)
+    sc = scorecard(rows, cat).query("is_headline").set_index("indicator_id")
+    for column in ("status", "p_meet", "latest_value", "projection_2030"):
+        assert sc.loc["W2.5", column] == sc.loc["C3.5", column]
+    assert "与C3.5为同一指标" in sc.loc["W2.5", "reason_zh"]
+
+
+def test_a_linked_entry_without_its_own_returns_is_still_judged(cat):
+    # one standardised MCH institution: reported once (W1.10), the children's plan's C1.M2a follows it
+    rows = observation_rows("W1.10", YEARS, [1.0] * 10)
+    frame = targets.assess_frame(table(rows, cat), trend.project_observations(table(rows, cat), cat.indicators).models,
+                                 cat)
+    heads = frame[frame["is_headline"]].set_index("indicator_id")
+    assert heads.loc["C1.M2a", "status"] == heads.loc["W1.10", "status"] != "insufficient_data"
