@@ -938,10 +938,6 @@ def _schedule(row: dict, entry: pd.Series, s: Series, paths: trend.Paths | None,
         ok = bool(meets(value, kind, target, tolerance, slack))
         row.update(schedule="met" if ok else "behind", schedule_zh="基期已达标" + ("" if ok else "，现已回落") + note)
         return
-    if target == base:  # on the line but not "met" (a band's edge with slack off): nothing to schedule
-        row.update(schedule="met" if bool(meets(value, kind, target, tolerance, slack)) else "behind",
-                   schedule_zh="基期值等于目标值")
-        return
     row["expected_value"] = expected
     sign = 1.0 if target > base else -1.0
     gap = sign * (value - expected)
@@ -1860,8 +1856,7 @@ def _warning_items(result: Assessment, lang: str) -> pd.DataFrame:
     sc = result.scorecard
     items = []
     for r in sc[sc["warning_codes"] != ""].itertuples(index=False):
-        texts = r.warnings.split("；")
-        for code, text in zip(r.warning_codes.split(";"), texts, strict=True):
+        for code, text in zip(r.warning_codes.split(";"), r.warnings.split("；"), strict=True):
             extra = 1 if code == "difficult" and r.status == "off_track" else 0
             if lang == "en":
                 label, reason = WARNINGS_EN.get(code, (code, ""))
@@ -1870,8 +1865,7 @@ def _warning_items(result: Assessment, lang: str) -> pd.DataFrame:
             else:
                 label, reason, group = st.warnings[code]["label"], text.split("：", 1)[1], _area_words(r.area, r.sex)
             items.append({"indicator_id": r.indicator_id, "headline": bool(r.is_headline), "group": group,
-                          "severity": int(st.warnings[code]["severity"]) + extra, "label": label, "reason": reason,
-                          "status": r.status})
+                          "severity": int(st.warnings[code]["severity"]) + extra, "label": label, "reason": reason})
     return pd.DataFrame(items)
 
 

@@ -1,5 +1,8 @@
 """Small hand-written observations for the tests of the statistical modules."""
 
+import numpy as np
+import pandas as pd
+
 
 def observation_rows(indicator_id, years, values, area="district", sex="total", num=None, den=None,
                      flags=None) -> list[dict]:
@@ -13,6 +16,23 @@ def observation_rows(indicator_id, years, values, area="district", sex="total", 
             row["flags"] = flags[i]
         out.append(row)
     return out
+
+
+def observations_table(records: list[dict], cat, source_file: str = "synthetic/test.csv") -> pd.DataFrame:
+    """An observations table (the cleaning step's contract) from short dicts such as
+    :func:`observation_rows` makes: the catalog's unit, no counts or flags unless given, a district
+    total unless the dict says otherwise."""
+    from analysis.clean import OBSERVATION_COLUMNS
+
+    out = []
+    for r in records:
+        unit = cat.indicators.loc[r["indicator_id"], "unit"]
+        out.append({"area": "district", "sex": "total", "numerator": np.nan, "denominator": np.nan, "flags": "",
+                    "unit": unit if isinstance(unit, str) else None, "source_file": source_file,
+                    "source_sheet": "", "source_cell": "A1", **r})
+    frame = pd.DataFrame(out)[OBSERVATION_COLUMNS]
+    frame["year"] = frame["year"].astype("int64")
+    return frame
 
 
 def run_notebook(name: str, tmp_path, **parameters) -> str:

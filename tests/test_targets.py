@@ -21,8 +21,7 @@ import statsmodels.api as sm
 
 from analysis import clean, config, parse, targets, trend
 from analysis.catalog import load_catalog
-from analysis.clean import OBSERVATION_COLUMNS
-from tests.builders import observation_rows, run_notebook
+from tests.builders import observation_rows, observations_table, run_notebook
 
 YEARS = np.arange(2015, 2025)
 FUTURE = np.arange(2025, 2031)  # the paths' years when the data end in 2024
@@ -42,15 +41,7 @@ rows = observation_rows
 
 
 def observations(records: list[dict], cat) -> pd.DataFrame:
-    """An observations table (the cleaning step's contract) from short dicts."""
-    out = []
-    for r in records:
-        unit = cat.indicators.loc[r["indicator_id"], "unit"]
-        out.append({"numerator": np.nan, "denominator": np.nan, "flags": "", "unit": unit if isinstance(unit, str)
-                    else None, "source_file": "synthetic/test.csv", "source_sheet": "", "source_cell": "A1", **r})
-    frame = pd.DataFrame(out)[OBSERVATION_COLUMNS]
-    frame["year"] = frame["year"].astype("int64")
-    return frame
+    return observations_table(records, cat)
 
 
 def context(cat, settings, records, paths=None, mode="annual", year=2024) -> targets.Context:

@@ -22,8 +22,7 @@ from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
 from analysis import config, trend
 from analysis.catalog import load_catalog
-from analysis.clean import OBSERVATION_COLUMNS
-from tests.builders import observation_rows, run_notebook
+from tests.builders import observation_rows, observations_table, run_notebook
 
 YEARS = np.arange(2013, 2025)
 X = YEARS - 2000.0
@@ -35,16 +34,7 @@ def cat():
 
 
 def observations(rows: list[dict], cat) -> pd.DataFrame:
-    """An observations table (the cleaning step's contract) from short dicts."""
-    out = []
-    for r in rows:
-        unit = cat.indicators.loc[r["indicator_id"], "unit"]
-        out.append({"area": "district", "sex": "total", "numerator": np.nan, "denominator": np.nan, "flags": "",
-                    "unit": unit if isinstance(unit, str) else None, "source_file": "test.csv", "source_sheet": "",
-                    "source_cell": "A1", **r})
-    frame = pd.DataFrame(out)[OBSERVATION_COLUMNS]
-    frame["year"] = frame["year"].astype("int64")
-    return frame
+    return observations_table(rows, cat, source_file="test.csv")
 
 
 series = observation_rows
