@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	$(BIN)/python -c "from analysis import suite; suite.ensure_kernel()"
+	$(BIN)/python -c "from analysis.pipeline import suite; suite.ensure_kernel()"
 	@touch $(STAMP)
 
 report: $(STAMP)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from analysis import suite
+from analysis.pipeline import suite
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -8,6 +8,7 @@ Relative paths in parameters ("data/raw") mean "relative to the project root".
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,20 +125,124 @@ def load_run_params(path: str | os.PathLike[str] = DEFAULT_RUN_PARAMS) -> RunPar
     )
 
 
+#: the plan period and the run's randomness (``params/plan.yaml``), read by every stage
+PLAN_FILE = PARAMS_DIR / "plan.yaml"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The plan period and the run's randomness, declared once in ``params/plan.yaml``."""
+
+    baseline_year: int
+    first_year: int
+    midterm_year: int
+    final_year: int
+    seed: int
+    n_sims_projection: int
+    n_sims_backtest: int
+    n_sims_assessment: int
+
+
+@functools.cache
+def _plan(path: Path, stamp: float) -> Plan:
+    data = read_yaml(path)
+    where = display_path(path)
+    sims = data.get("simulations") if isinstance(data, dict) else None
+    keys = {"baseline_year", "first_year", "midterm_year", "final_year", "seed", "simulations"}
+    if not isinstance(data, dict) or set(data) != keys or not isinstance(sims, dict) \
+            or set(sims) != {"projection", "backtest", "assessment"}:
+        raise ParamsError(f"{where}: expected exactly {sorted(keys)} and simulations: projection, backtest, "
+                          "assessment")
+    try:
+        plan = Plan(int(data["baseline_year"]), int(data["first_year"]), int(data["midterm_year"]),
+                    int(data["final_year"]), int(data["seed"]), int(sims["projection"]), int(sims["backtest"]),
+                    int(sims["assessment"]))
+    except (TypeError, ValueError) as exc:
+        raise ParamsError(f"{where}: every value must be a whole number ({exc})") from exc
+    if not plan.baseline_year < plan.first_year <= plan.midterm_year <= plan.final_year:
+        raise ParamsError(f"{where}: need baseline_year < first_year <= midterm_year <= final_year")
+    if min(plan.n_sims_projection, plan.n_sims_backtest, plan.n_sims_assessment) < 100:
+        raise ParamsError(f"{where}: every simulation count must be at least 100")
+    return plan
+
+
+def plan(path: str | os.PathLike[str] = PLAN_FILE) -> Plan:
+    """The plan period and simulation settings of ``params/plan.yaml`` (re-read when the file changes)."""
+    p = resolve(path)
+    if not p.is_file():
+        raise ParamsError(f"{display_path(p)}: file not found")
+    return _plan(p, p.stat().st_mtime)
+
+
+def _lookup(data: dict, key: str) -> tuple[bool, Any]:
+    node: Any = data
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False, None
+        node = node[part]
+    return True, node
+
+
+def _leaves(data: Any, prefix: str = "") -> list[str]:
+    if not isinstance(data, dict) or not data:
+        return [prefix] if prefix else []
+    return [leaf for k, v in data.items() for leaf in _leaves(v, f"{prefix}.{k}" if prefix else str(k))]
+
+
 def settings_from_yaml(cls: type, path: str | os.PathLike[str], **overrides: Any) -> Any:
-    """A settings dataclass ``cls`` filled from a flat YAML file of ``name: value`` (lists become
-    tuples), with ``overrides`` on top.
+    """The one settings loader: a settings dataclass ``cls`` filled from its params file, the plan
+    period and simulation counts from ``params/plan.yaml``, ``overrides`` on top.
 
-    Raises :class:`ParamsError` naming the file and any unknown key: a misspelt setting must not
-    silently keep its default.
+    Each field is read from the key of its name, or from ``metadata["key"]`` (dotted for a nested
+    one: ``probability.likely``); a field with ``metadata["plan"]`` takes that attribute of
+    :func:`plan` and may not be set in the file; ``metadata["path"]`` receives the file's path.
+    Lists become tuples. Raises :class:`ParamsError` naming the file and every unknown, missing or
+    misplaced key: a misspelt setting must not silently keep its default.
     """
-    from dataclasses import fields
+    import dataclasses
 
-    data = read_yaml(path) or {}
+    p = resolve(path)
+    where = display_path(p)
+    data = read_yaml(p) or {}
     if not isinstance(data, dict):
-        raise ParamsError(f"{display_path(resolve(path))}: expected a mapping of settings")
-    unknown = sorted(set(data) - {f.name for f in fields(cls)})
+        raise ParamsError(f"{where}: expected a mapping of settings")
+    values: dict[str, Any] = {}
+    used: list[str] = []
+    missing, misplaced = [], []
+    the_plan = None
+    for f in dataclasses.fields(cls):
+        key = f.metadata.get("key", f.name)
+        found, value = _lookup(data, key)
+        if f.name in overrides:
+            if found:
+                used.append(key)
+            continue
+        if f.metadata.get("path"):
+            values[f.name] = p
+            continue
+        if "plan" in f.metadata:
+            if found:
+                misplaced.append(key)
+            the_plan = the_plan or plan()
+            values[f.name] = getattr(the_plan, f.metadata["plan"])
+            continue
+        if found:
+            used.append(key)
+            values[f.name] = tuple(value) if isinstance(value, list) else value
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            missing.append(key)
+    unknown = sorted(leaf for leaf in _leaves(data)
+                     if not any(leaf == k or leaf.startswith(k + ".") for k in used) and leaf not in misplaced)
+    problems = []
     if unknown:
-        raise ParamsError(f"{display_path(resolve(path))}: unknown setting(s) {unknown}")
-    data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-    return cls(**{**data, **overrides})
+        problems.append(f"unknown setting(s) {unknown}")
+    if missing:
+        problems.append(f"missing setting(s) {missing}")
+    if misplaced:
+        problems.append(f"{misplaced} belong in {display_path(PLAN_FILE)} (declared once, for every stage)")
+    if problems:
+        raise ParamsError(f"{where}: " + "; ".join(problems))
+    try:
+        return cls(**{**values, **overrides})
+    except (TypeError, ValueError) as exc:
+        raise ParamsError(f"{where}: {exc}") from exc

@@ -27,7 +27,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis import clean, config, trend  # noqa: E402
+from analysis import (  # noqa: E402
+    clean,
+    config,
+    trends,  # noqa: E402
+)
 from analysis.catalog import load_catalog  # noqa: E402
 
 KEY = ["indicator_id", "area", "sex"]
@@ -62,8 +66,9 @@ def run(obs: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
         fit = fit[fit["year"] <= T]
         later = obs.merge(keys, on=KEY)
         later = later[later["year"] > T][[*KEY, "year", "value"]]
-        for label, settings in (("chosen", trend.Settings()), ("naive", trend.Settings(force_model="naive"))):
-            proj = trend.project_observations(fit, indicators, settings).projections
+        for label, settings in (("chosen", trends.Settings.from_params()),
+                                ("naive", trends.Settings.from_params(force_model="naive"))):
+            proj = trends.project_observations(fit, indicators, settings).projections
             proj = proj[proj["is_projection"]]
             joined = later.merge(proj, on=[*KEY, "year"], how="left")
             joined = joined.merge(group[[*KEY, "n_fit"]], on=KEY)
@@ -112,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     table = out.groupby("which").apply(summarise, include_groups=False).T
     print("overall (MAE in each indicator's own unit, pooled):")
     print(table.round(3).to_string(), "\n")
-    by_fit = out.assign(fit=np.where(out["n_fit"] < trend.Settings().min_backtest_points, "default (3-4 points)",
-                                     "back-tested (5+ points)"))
+    min_points = trends.Settings.from_params().min_backtest_points
+    by_fit = out.assign(fit=np.where(out["n_fit"] < min_points, "default (3-4 points)", "back-tested (5+ points)"))
     print("by number of points fitted:")
     print(by_fit.groupby(["fit", "which"]).apply(summarise, include_groups=False).round(3).to_string(), "\n")
     rel = relative_error(out)

@@ -5,7 +5,7 @@ engine's families — rates from counts (deaths of ~4,000 births: Poisson), prop
 counts (screened of eligible: binomial), proportions without counts (logit) and levels (log) —
 plus one national comparator per indicator, and times:
 
-* the engine (``analysis.trend.project_observations``: family, rolling-origin back-test of four
+* the engine (``analysis.trends.project_observations``: family, rolling-origin back-test of four
   candidates, choice, shrinkage, predictive intervals to 2030) on 1,000 and 10,000 series;
 * the same work done the straightforward way, one series at a time with statsmodels (OLS, WLS,
   ExponentialSmoothing damped trend, GLM Poisson/binomial with simulated intervals, naive), for
@@ -31,7 +31,7 @@ from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis import trend  # noqa: E402
+from analysis import trends  # noqa: E402
 
 INDICATORS = pd.DataFrame({
     "unit": ["‰", "‰", "/10万", "%", "%", "%", "%", "%", "%", "名/千名儿童", "张/千名儿童", "元"],
@@ -102,7 +102,7 @@ def _plain_candidates(x, z, y, e, fam, x_new, n_sims, rng, settings):
             expo = e[-1]
             sims = (rng.poisson(expo * np.exp(eta)) if fam == "poisson"
                     else rng.binomial(int(expo), 1 / (1 + np.exp(-eta)))) / expo
-            out[name] = np.quantile(sims, trend.QUANTILES, axis=0)
+            out[name] = np.quantile(sims, trends.QUANTILES, axis=0)
         else:
             res = (sm.OLS(z, X) if weights is None else sm.WLS(z, X, weights=weights)).fit()
             pred = res.get_prediction(Xn)
@@ -117,7 +117,7 @@ def _plain_candidates(x, z, y, e, fam, x_new, n_sims, rng, settings):
     return out
 
 
-def plain_one(frame: pd.DataFrame, fam: str, settings: trend.Settings, rng) -> None:
+def plain_one(frame: pd.DataFrame, fam: str, settings: trends.Settings, rng) -> None:
     """Back-test (every origin) and final fit of one series, the straightforward way."""
     frame = frame.sort_values("year")
     x = frame["year"].to_numpy(float) - 2000
@@ -145,7 +145,7 @@ def time_plain_loop(obs: pd.DataFrame, sample: int, seed: int = 3) -> tuple[floa
     keys = local[["indicator_id", "area"]].drop_duplicates()
     keys = keys.iloc[rng.choice(len(keys), size=min(sample, len(keys)), replace=False)]
     groups = dict(tuple(local.merge(keys).groupby(["indicator_id", "area"])))
-    settings = trend.Settings()
+    settings = trends.Settings.from_params()
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     for size in args.sizes:
         obs = synthetic_observations(size)
         started = time.perf_counter()
-        result = trend.project_observations(obs, INDICATORS)
+        result = trends.project_observations(obs, INDICATORS)
         elapsed = time.perf_counter() - started
         models = result.models
         per_series, timed = time_plain_loop(obs, args.loop_sample)

@@ -44,7 +44,12 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis import clean, config, targets, trend  # noqa: E402
+from analysis import (  # noqa: E402
+    clean,
+    config,
+    scorecard,
+    trends,  # noqa: E402
+)
 from analysis.catalog import NUMERIC_KINDS, load_catalog  # noqa: E402
 
 KEY = ["indicator_id", "area", "sex"]
@@ -59,7 +64,7 @@ def observations(raw_dir: str, area: str) -> pd.DataFrame:
         obs = clean.clean(config.resolve(raw_dir) / "reference").observations
         return obs[obs["area"] == "national"].reset_index(drop=True)
     obs = clean.clean(config.resolve(raw_dir)).observations
-    return obs[obs["area"].isin([area, *trend.COMPARATOR_AREAS])].reset_index(drop=True)
+    return obs[obs["area"].isin([area, *trends.COMPARATOR_AREAS])].reset_index(drop=True)
 
 
 def targets_with_series(cat, obs: pd.DataFrame, area: str) -> list[tuple[pd.Series, str]]:
@@ -85,35 +90,35 @@ def outcome(entry: pd.Series, years: np.ndarray, values: np.ndarray, T: int, Ty:
         d = sign * (v_y - v_T)
         return 1.0 if d > 0 else (0.5 if d == 0 else 0.0)
     tol = float(entry["tolerance"]) if pd.notna(entry["tolerance"]) else 0.0
-    if kind in targets.KEEP_KINDS:
+    if kind in scorecard.KEEP_KINDS:
         later = (years > T) & (years <= Ty)
-        met_T = bool(targets.meets(v_T, kind, float(entry["value"]), tol))
-        return float(targets.met_on_paths(values[later][None, :], years[later], kind, float(entry["value"]), Ty,
+        met_T = bool(scorecard.meets(v_T, kind, float(entry["value"]), tol))
+        return float(scorecard.met_on_paths(values[later][None, :], years[later], kind, float(entry["value"]), Ty,
                                           tol, met_now=met_T)[0])
-    return float(targets.meets(v_y, kind, float(entry["value"]), tol))
+    return float(scorecard.meets(v_y, kind, float(entry["value"]), tol))
 
 
-def pace_rule(entry: pd.Series, ctx: targets.Context, area: str, sex: str, T: int, Ty: int) -> float:
+def pace_rule(entry: pd.Series, ctx: scorecard.Context, area: str, sex: str, T: int, Ty: int) -> float:
     """The baseline: 1 when the observed pace reaches the target by Ty (the straight line on the
     model scale from the current level), else 0; a direction target: 1 when the slope has the
     asked sign."""
     s = ctx.series(entry["id"], area, sex)
     scale = ctx.scale(entry, area, sex)
-    w = targets.window(s, T, ctx.settings.pace_window)
-    pace = targets.observed_pace(w.years, targets.series_z(w, scale))
+    w = scorecard.window(s, T, ctx.settings.pace_window)
+    pace = scorecard.observed_pace(w.years, scorecard.series_z(w, scale))
     if entry["kind"] == "direction":
         sign = 1 if entry["direction"] == "increase" else -1
         return 1.0 if sign * pace.slope > 0 else 0.0
     value = float(scale.to_unit(np.array([pace.level + pace.slope * (Ty - s.latest_year)]))[0])
     tol = float(entry["tolerance"]) if pd.notna(entry["tolerance"]) else 0.0
-    return float(targets.meets(value, entry["kind"], float(entry["value"]), tol))
+    return float(scorecard.meets(value, entry["kind"], float(entry["value"]), tol))
 
 
 def forecasts(obs: pd.DataFrame, area: str, n_sims: int | None = None) -> pd.DataFrame:
     """One row per (target, origin T, later published year Ty): the assessment's probability, the
     pace rule's, and what happened."""
     cat = load_catalog()
-    settings = targets.load_settings()
+    settings = scorecard.load_settings()
     if n_sims:
         settings = dataclasses.replace(settings, n_sims=n_sims)
     usable = targets_with_series(cat, obs, area)
@@ -130,8 +135,8 @@ def forecasts(obs: pd.DataFrame, area: str, n_sims: int | None = None) -> pd.Dat
                 todo.append((entry, sex, years, values))
         if not todo:
             continue
-        models = trend.project_observations(obs_T, cat.indicators, trend.Settings()).models
-        ctx = targets.Context(obs_T, models, cat, settings, "annual", int(T), area=area)
+        models = trends.project_observations(obs_T, cat.indicators, trends.Settings.from_params()).models
+        ctx = scorecard.Context(obs_T, models, cat, settings, "annual", int(T), area=area)
         for entry, sex, years, values in todo:
             for Ty in years[years > T]:
                 e = entry.copy()
@@ -139,9 +144,9 @@ def forecasts(obs: pd.DataFrame, area: str, n_sims: int | None = None) -> pd.Dat
                 # a keep-every-year target is checked in the years that have a published value
                 ctx.check_years = {(entry["id"], area, sex): years[(years > T) & (years <= Ty)]}
                 if entry["kind"] in NUMERIC_KINDS:
-                    row, _ = targets.level_row(e, area, sex, "total", ctx)
+                    row, _ = scorecard.level_row(e, area, sex, "total", ctx)
                 else:
-                    row = targets.direction_row(e, area, sex, "total", ctx)
+                    row = scorecard.direction_row(e, area, sex, "total", ctx)
                 if not np.isfinite(row["p_meet"]):
                     logging.warning("%s %s T=%d Ty=%d: no probability (%s)", entry["id"], sex, T, Ty, row["reason"])
                     continue
@@ -196,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nBrier skill score of the assessment against the pace rule: {skill:.3f}\n")
     print("assessment probabilities by band: forecasts, mean probability, share met")
     print(bands(out, "p").round(3).to_string(), "\n")
-    st = targets.load_settings()
+    st = scorecard.load_settings()
     status = np.where(out["p"] >= st.likely, "likely (on track / achieved)",
                       np.where(out["p"] <= st.unlikely, "unlikely (off track)", "at risk"))
     print("share met by the status the probability gives:")

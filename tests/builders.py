@@ -42,7 +42,8 @@ def run_notebook(name: str, tmp_path, **parameters) -> str:
     import nbformat
     import papermill as pm
 
-    from analysis import config, suite
+    from analysis import config
+    from analysis.pipeline import suite
 
     out = tmp_path / f"{name}.ipynb"
     pm.execute_notebook(str(config.NOTEBOOKS_DIR / f"{name}.ipynb"), str(out), parameters=parameters,

@@ -7,7 +7,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from analysis import browser, report
+from analysis import report
+from analysis.report import browser
 
 pytestmark = pytest.mark.skipif(browser.find_chromium() is None,
                                 reason="Chromium is not installed (apt-get install chromium fonts-noto-cjk)")

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from analysis import clean
-from analysis.cli import app
+from analysis import clean, synthetic
+from analysis.pipeline.cli import app
 from tests.test_returns import legacy_workbook
 
 HEADER = "indicator_id,year,area,sex,value,unit,numerator,denominator\n"
@@ -216,14 +216,14 @@ def test_a_rate_on_few_events_is_not_flagged_for_its_sampling_noise(tmp_path):
 @pytest.mark.slow
 def test_the_shipped_raw_data_cleans_with_exactly_the_planted_problems(tmp_path):
     """data/raw as shipped (real national figures + the synthetic district) through the command."""
-    from analysis import config, sample
+    from analysis import config
 
     result = CliRunner().invoke(app, ["clean", "--out", str(tmp_path)])
     assert result.exit_code == 1  # the planted problems are quarantined
     summary = json.loads((tmp_path / "cleaning_summary.json").read_text(encoding="utf-8"))
     assert summary["accounting_holds"] and summary["file_problems"] == []
     q = pd.read_parquet(tmp_path / "quarantine.parquet")
-    planted = {(f"synthetic/{p['file']}", p["cell"], p["reason"]) for p in sample.PLANTED
+    planted = {(f"synthetic/{p['file']}", p["cell"], p["reason"]) for p in synthetic.PLANTED
                if p["effect"] == "quarantine"}
     assert set(zip(q["source_file"], q["source_cell"], q["reason"], strict=True)) == planted
     national = pd.read_parquet(tmp_path / "observations.parquet").query("area.str.startswith('national')")

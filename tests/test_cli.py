@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from analysis import catalog, config
-from analysis.cli import app
+from analysis.pipeline.cli import app
 
 runner = CliRunner()
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -79,6 +79,8 @@ def test_project_and_assess_need_the_stage_before_them(tmp_path):
     assert result.exit_code == 2 and "plan-monitor clean" in result.output
     result = runner.invoke(app, ["assess", "--processed", str(tmp_path)])
     assert result.exit_code == 2
+    result = runner.invoke(app, ["gaps", "--processed", str(tmp_path)])
+    assert result.exit_code == 2 and "plan-monitor clean" in result.output
     assert list(tmp_path.iterdir()) == []
 
 
@@ -94,3 +96,13 @@ def test_clean_project_assess_chain_on_the_shipped_data(tmp_path):
     headline = scorecard.drop_duplicates("indicator_id")
     assert len(headline) == len(re.findall(r"(?m)^  - id: ", config.DEFAULT_CATALOG.read_text(encoding="utf-8")))
     assert runner.invoke(app, ["assess", "--processed", str(tmp_path), "--mode", "yearly"]).exit_code == 2
+    result = runner.invoke(app, ["gaps", "--processed", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    narrowing = pd.read_parquet(tmp_path / "narrowing.parquet").set_index("indicator_id")
+    summary = pd.read_parquet(tmp_path / "gaps.parquet")
+    assert set(summary["kind"]) == {"sex", "urban_rural"}
+    # the 差距缩小 targets: one answer, the same in the scorecard (the midterm one just written)
+    rows = scorecard.set_index("indicator_id").loc[narrowing.index]
+    judged = narrowing["status"] != "insufficient_data"
+    assert judged.any()
+    assert (rows.loc[judged, "p_meet"].to_numpy() == narrowing.loc[judged, "p_narrower"].to_numpy()).all()

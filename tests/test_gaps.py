@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import config, gaps
+from analysis import config, gaps, report, trends
 from analysis.catalog import FIELDS, Catalog
 
-SETTINGS = gaps.GapSettings()  # the documented defaults: band 0.97–1.03, thresholds 0.8, 5 events
+SETTINGS = gaps.GapSettings.from_params()  # the documented defaults: band 0.97–1.03, thresholds 0.8, 5 events
 
 
 def mini_catalog(*entries: dict) -> Catalog:
@@ -155,11 +155,11 @@ def test_gap_paths_of_unequal_shapes_are_refused():
 
 def test_values_on_fewer_than_five_events_are_suppressed_or_marked():
     assert gaps.is_small([4, 5, np.nan, 0], 5).tolist() == [True, False, False, True]
-    assert gaps.publish(41.27, True, SETTINGS) == "不足5例"
-    assert gaps.publish(41.27, False, SETTINGS) == "41.3"
-    assert gaps.publish(41.27, True, gaps.GapSettings(small_numbers_action="mark")) == "41.3†"
-    assert gaps.publish(np.nan, False, SETTINGS) == "—"
-    assert gaps.publish(41.27, True, gaps.GapSettings(min_events=3)) == "不足3例"
+    assert report.published_value(41.27, True, SETTINGS) == "不足5例"
+    assert report.published_value(41.27, False, SETTINGS) == "41.3"
+    assert report.published_value(41.27, True, gaps.GapSettings.from_params(small_numbers_action="mark")) == "41.3†"
+    assert report.published_value(np.nan, False, SETTINGS) == "—"
+    assert report.published_value(41.27, True, gaps.GapSettings.from_params(min_events=3)) == "不足3例"
 
 
 # --- towns -----------------------------------------------------------------------------------
@@ -178,7 +178,7 @@ def test_a_town_that_left_the_district_is_shown_as_such_not_as_missing():
     obs = obs_rows([("C1.6", 2021, "丙镇", "total", 96.0, 192, 200), ("C1.6", 2021, "甲街道", "total", 98.0, 98, 100),
                     ("C1.6", 2022, "甲街道", "total", 99.0, 99, 100), ("C1.6", 2021, "乙镇", "total", 75.0, 3, 4),
                     ("C1.6", 2021, "district", "total", 96.7, 293, 304)])
-    table = gaps.town_table(obs, TOWN_CAT, "C1.6", SETTINGS, units)
+    table = report.town_table(obs, TOWN_CAT, "C1.6", SETTINGS, units)
     assert table.loc["丙镇（2022年起划出）", 2022] == "已划出"
     assert table.loc["丙镇（2022年起划出）", 2021] == "96.0"
     assert table.loc["乙镇", 2022] == "—"        # a member that did not report: missing, not "left"
@@ -238,13 +238,13 @@ def test_funnel_chart_draws_chinese_labels_without_missing_glyphs(tmp_path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from analysis import plots
+    from analysis.report import style
 
-    plots.setup()
+    style.setup()
     units = gaps.town_units({"towns": {"甲街道": {"type": "街道"}, "乙镇": {"type": "镇"}, "丁镇": {"type": "镇"}}})
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        fig = gaps.funnel_chart(funnel_obs(), TOWN_CAT, "C1.6", [2022], SETTINGS, units)
+        fig = report.funnel_chart(funnel_obs(), TOWN_CAT, "C1.6", [2022], SETTINGS, units)
         fig.savefig(tmp_path / "funnel.png")
     plt.close(fig)
 
@@ -272,7 +272,7 @@ def test_a_share_without_a_target_is_measured_from_parity():
 
 
 def test_the_shipped_settings_are_the_documented_defaults():
-    assert gaps.GapSettings.from_params() == gaps.GapSettings()
+    assert gaps.GapSettings.from_params() == gaps.GapSettings.from_params()
 
 
 def test_an_unknown_setting_is_refused(tmp_path):
@@ -293,12 +293,12 @@ def test_without_projections_the_error_says_to_run_the_projection(tmp_path):
 
 @pytest.mark.slow
 def test_the_synthetic_district_widening_pension_gap_and_its_town_below_ninety(tmp_path):
-    from analysis import clean, trend
+    from analysis import clean
     from analysis.catalog import load_catalog
 
     cat = load_catalog()
     clean.write(clean.clean(config.RAW_DIR, cat), tmp_path)
-    trend.project(tmp_path, cat)
+    trends.project(tmp_path, cat)
     inputs = gaps.load_inputs(tmp_path)
     sex = gaps.analyse_gaps(inputs, cat, "sex", SETTINGS, ids=["W5.4", "C1.9c", "W5.5a"]).summary.set_index(
         "indicator_id")
@@ -309,5 +309,61 @@ def test_the_synthetic_district_widening_pension_gap_and_its_town_below_ninety(t
     assert pension["difference_latest"] < pension["baseline_gap"] < 0  # women further behind than at baseline
     below = gaps.towns_below_threshold(inputs.observations, cat, "C1.6", SETTINGS)
     assert ((below["year"] == 2022) & (below["town"] == "邙岭镇")).any()
-    table = gaps.town_table(inputs.observations, cat, "C1.6", SETTINGS)
+    table = report.town_table(inputs.observations, cat, "C1.6", SETTINGS)
     assert table.loc["佃庄镇（2022年起划出）", 2022] == "已划出"
+
+
+def _processed(tmp_path: Path) -> tuple[Path, Catalog]:
+    """A processed folder as the clean and project stages leave it: girls' and boys' enrolment
+    (C3.3) and the urban and rural under-five mortality (C1.3c)."""
+    from analysis.catalog import load_catalog
+    from tests.builders import observation_rows, observations_table
+
+    cat = load_catalog()
+    years = list(range(2015, 2025))
+    rows = (observation_rows("C3.3", years, np.linspace(88, 93, 10), sex="female")
+            + observation_rows("C3.3", years, np.linspace(90, 94, 10), sex="male")
+            + observation_rows("C1.3c", years, np.linspace(12, 6, 10), area="rural")
+            + observation_rows("C1.3c", years, np.linspace(4.2, 3.9, 10), area="urban"))
+    obs = observations_table(rows, cat)
+    result = trends.project_observations(obs, cat.indicators)
+    obs.to_parquet(tmp_path / "observations.parquet", index=False)
+    result.projections.to_parquet(tmp_path / "projections.parquet", index=False)
+    result.models.to_parquet(tmp_path / "projection_models.parquet", index=False)
+    return tmp_path, cat
+
+
+def test_the_gaps_stage_writes_its_tables_and_reads_them_back_exactly(tmp_path, caplog):
+    folder, cat = _processed(tmp_path)
+    written = gaps.run(folder, cat)
+    assert {p.name for p in written.files.values()} <= {p.name for p in folder.iterdir()}
+    caplog.set_level("INFO", logger="analysis.gaps.stage")
+    read = gaps.load(folder, cat)
+    assert "read the gaps stage" in caplog.text and "computing the gaps anew" not in caplog.text
+    for kind in ("sex", "urban_rural"):
+        for part in ("series", "summary", "projection"):
+            pd.testing.assert_frame_equal(getattr(getattr(read, kind), part),
+                                          getattr(getattr(written, kind), part).reset_index(drop=True))
+    pd.testing.assert_frame_equal(read.narrowing, written.narrowing)
+    assert set(written.sex.summary["indicator_id"]) == {"C3.3"}
+    assert set(written.urban_rural.summary["indicator_id"]) == {"C1.3c"}
+
+
+def test_the_gaps_are_computed_anew_when_the_settings_changed(tmp_path, caplog):
+    folder, cat = _processed(tmp_path)
+    gaps.run(folder, cat)
+    other = tmp_path / "gaps_other.yaml"
+    other.write_text(config.PARAMS_DIR.joinpath("gaps.yaml").read_text(encoding="utf-8")
+                     .replace("narrowing_threshold: 0.8", "narrowing_threshold: 0.9"), encoding="utf-8")
+    caplog.set_level("INFO", logger="analysis.gaps.stage")
+    gaps.load(folder, cat, other)
+    assert "computing the gaps anew: the gaps written were made with other settings" in caplog.text
+
+
+def test_a_page_selection_of_the_stage_equals_the_gaps_of_those_indicators_alone(tmp_path):
+    folder, cat = _processed(tmp_path)
+    stage = gaps.run(folder, cat).select(["C1.3c"])
+    alone = gaps.analyse_gaps(gaps.load_inputs(folder), cat, "urban_rural", gaps.GapSettings.from_params(), ["C1.3c"])
+    pd.testing.assert_frame_equal(stage.urban_rural.summary, alone.summary)
+    assert stage.sex.summary.empty
+    assert list(stage.narrowing["indicator_id"]) == ["C1.3d"]  # kept: the gap it names is selected

@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import clean, config, narrative, plots, targets, trend
+from analysis import clean, config, report, scorecard, trends
 from analysis.catalog import load_catalog
+from analysis.report import style
 from tests.builders import run_notebook
 
 matplotlib.use("Agg")
@@ -35,16 +36,16 @@ def obs(indicator_id="C1.9c", values=((2023, 71.0), (2024, 70.7)), unit="%") -> 
 
 
 def test_a_below_target_far_from_reach(cat):
-    assert narrative.indicator_sentence(row(), obs(), None, cat) == (
+    assert report.indicator_sentence(row(), obs(), None, cat) == (
         "2024年初中生近视率为70.7%，比上年下降0.3个百分点，按当前趋势2030年约为69.6%（80%区间67.5%–71.6%），"
         "达到60%以下目标的概率低于5%。")
 
 
 def test_probability_bands():
-    assert narrative.probability_words(0.04) == "低于5%"
-    assert narrative.probability_words(0.5) == "约50%"
-    assert narrative.probability_words(0.96) == "高于95%"
-    assert narrative.probability_words(0.96, "en") == "over 95%"
+    assert report.probability_words(0.04) == "低于5%"
+    assert report.probability_words(0.5) == "约50%"
+    assert report.probability_words(0.96) == "高于95%"
+    assert report.probability_words(0.96, "en") == "over 95%"
 
 
 def test_a_direction_target(cat):
@@ -52,7 +53,7 @@ def test_a_direction_target(cat):
             target_text="逐步提高", latest_value=57.6, projection_2030=71.5, lo80=68.2, hi80=74.8, p_meet=0.62,
             status="no_clear_change")
     o = obs("W1.3b", ((2023, 57.6), (2024, 57.6)))
-    assert narrative.indicator_sentence(r, o, None, cat) == (
+    assert report.indicator_sentence(r, o, None, cat) == (
         "2024年乳腺癌人群筛查率为57.6%，与上年持平，按当前趋势2030年约为71.5%（80%区间68.2%–74.8%），向好的概率约62%。")
 
 
@@ -60,12 +61,12 @@ def test_insufficient_data_gives_the_reason(cat):
     r = row(indicator_id="W1.1a", name_zh="妇女人均预期寿命", unit="岁", target_kind="direction",
             latest_value=np.nan, latest_year=pd.NA, projection_2030=np.nan, p_meet=np.nan,
             status="insufficient_data", reason_zh="未报送数据", reason="no data reported")
-    assert narrative.indicator_sentence(r, obs(), None, cat) == "妇女人均预期寿命：数据不足，无法评估（未报送数据）。"
+    assert report.indicator_sentence(r, obs(), None, cat) == "妇女人均预期寿命：数据不足，无法评估（未报送数据）。"
 
 
 def test_qualitative(cat):
     r = row(indicator_id="W1.4", name_zh="生殖健康知识普及", target_kind="qualitative", status="qualitative")
-    assert narrative.indicator_sentence(r, obs(), None, cat) == "生殖健康知识普及：定性目标，不评分。"
+    assert report.indicator_sentence(r, obs(), None, cat) == "生殖健康知识普及：定性目标，不评分。"
 
 
 def test_a_rate_per_100000_changes_in_its_unit_and_a_sex_group(cat):
@@ -74,33 +75,33 @@ def test_a_rate_per_100000_changes_in_its_unit_and_a_sex_group(cat):
             target_value=12.0, latest_value=14.2, projection_2030=10.4, lo80=5.1, hi80=18.0, p_meet=0.55,
             status="at_risk")
     o = obs("W1.2a", ((2023, 17.5), (2024, 14.2)), "/10万").assign(sex="female")
-    assert narrative.indicator_sentence(r, o, None, cat) == (
+    assert report.indicator_sentence(r, o, None, cat) == (
         "2024年孕产妇死亡率（女性）为14.2/10万，比上年下降3.3/10万，按当前趋势2030年约为10.4/10万"
         "（80%区间5.1/10万–18.0/10万），达到12/10万以下目标的概率约55%。")
 
 
 def test_english(cat):
-    assert narrative.indicator_sentence(row(), obs(), None, cat, lang="en") == (
+    assert report.indicator_sentence(row(), obs(), None, cat, lang="en") == (
         "In 2024, myopia prevalence among junior secondary students was 70.7%, down 0.3 percentage points on the "
         "previous year, on current trends about 69.6% in 2030 (80% interval 67.5%–71.6%), the probability of meeting "
         "the target (below 60%) is under 5%.")
     with pytest.raises(ValueError):
-        narrative.indicator_sentence(row(), obs(), None, cat, lang="fr")
+        report.indicator_sentence(row(), obs(), None, cat, lang="fr")
 
 
 def test_district_context_says_plainly_there_is_no_population():
     o = obs("C1.3b", ((2023, 4.1), (2024, 4.0)), "‰").assign(denominator=[3681.0, 3775.0])
-    text, table = narrative.district_context(o)
+    text, table = report.district_context(o)
     assert "没有偃师区分性别的常住人口数" in text and "2024年全区活产3775人" in text
     assert list(table["活产数（合计）"]) == [3681, 3775]
-    text, table = narrative.district_context(obs())
+    text, table = report.district_context(obs())
     assert "没有出生数" in text and table.empty
 
 
 def test_warned_indicators_in_plan_order():
     sc = pd.DataFrame({"indicator_id": ["C1.9c", "W1.2a", "C1.3b", "W1.3a"],
                        "warning_codes": ["difficult", "small_counts", "", None]})
-    assert targets.warned_ids(sc) == ["W1.2a", "C1.9c"]
+    assert scorecard.warned_ids(sc) == ["W1.2a", "C1.9c"]
 
 
 # --- on the shipped data, built once in a tmp dir ----------------------------------------------------
@@ -110,29 +111,29 @@ def test_warned_indicators_in_plan_order():
 def processed(tmp_path_factory, cat) -> Path:
     out = tmp_path_factory.mktemp("processed")
     clean.write(clean.clean(config.RAW_DIR, cat), out)
-    trend.project(out, cat)
-    targets.assess(out, cat)
+    trends.project(out, cat)
+    scorecard.assess(out, cat)
     return out
 
 
 def test_field_table_methods_and_chart_on_real_data(processed, cat):
-    result = targets.assess(processed, cat)
+    result = scorecard.assess(processed, cat)
     projections = pd.read_parquet(processed / "projections.parquet")
-    table = narrative.field_table(result, cat, "C", 1, projections)
+    table = report.field_table(result, cat, "C", 1, projections)
     assert list(table.columns) == ["编号", "指标", "基期(2020)", "最近值", "目标", "状态", "说明", "详情"]
     myopia = table.set_index("编号").loc["C1.9c"]
     assert myopia["说明"].startswith("2024年初中生近视率为") and myopia["状态"] == "难以实现"
     assert myopia["详情"] == '<a href="70_indicator_C1.9c.html">指标页</a>'
-    en = narrative.field_table(result, cat, "C", 1, projections, lang="en")
+    en = report.field_table(result, cat, "C", 1, projections, lang="en")
     assert en.set_index("ID").loc["C1.9c", "Status"] == "Off track"
-    assert "C1.9c" in targets.warned_ids(result.scorecard)
-    methods = narrative.methods_text(result.settings)
+    assert "C1.9c" in scorecard.warned_ids(result.scorecard)
+    methods = report.methods_text(result.settings)
     assert f"{100 * result.settings.likely:.0f}%" in methods and "params/assessment.yaml" in methods
-    html = narrative.styled(table, result).to_html()
+    html = report.styled(table, result).to_html()
     assert result.settings.colours["off_track"] in html and "<a href=" in html
-    plots.setup()
-    fig = narrative.small_multiples(result.scorecard, "C", 1, result.observations, projections, cat)
-    assert len([a for a in fig.axes if a.get_visible()]) == len(narrative.chart_rows(result.scorecard, "C", 1))
+    style.setup()
+    fig = report.small_multiples(result.scorecard, "C", 1, result.observations, projections, cat)
+    assert len([a for a in fig.axes if a.get_visible()]) == len(report.chart_rows(result.scorecard, "C", 1))
 
 
 execute = run_notebook
@@ -144,19 +145,19 @@ execute = run_notebook
 def test_report_notebook(processed, cat, tmp_path, mode, heading):
     shown = execute("60_report", tmp_path, processed_dir=str(processed), catalog=str(config.DEFAULT_CATALOG),
                     assessment=str(config.PARAMS_DIR / "assessment.yaml"), mode=mode)
-    result = targets.assess(processed, cat, mode=mode)
+    result = scorecard.assess(processed, cat, mode=mode)
     assert "模拟数据" in shown and heading in shown
-    assert targets.headline_text(result).split("\n\n")[0] in shown
+    assert report.headline_text(result).split("\n\n")[0] in shown
     c19c = result.scorecard[result.scorecard["is_headline"] & (result.scorecard["indicator_id"] == "C1.9c")].iloc[0]
-    assert narrative.indicator_sentence(c19c, result.observations, None, cat) in shown
+    assert report.indicator_sentence(c19c, result.observations, None, cat) in shown
     assert "没有偃师区分性别的常住人口数" in shown and "全区活产" in shown
     assert "概率怎么算" in shown
-    assert all(narrative.indicator_page(i) in shown for i in targets.warned_ids(result.scorecard))
+    assert all(report.indicator_page(i) in shown for i in scorecard.warned_ids(result.scorecard))
 
 
 @pytest.mark.slow
 def test_indicator_notebook(processed, cat, tmp_path):
-    targets.assess(processed, cat)  # the page reads the scorecard last written: the annual one
+    scorecard.assess(processed, cat)  # the page reads the scorecard last written: the annual one
     shown = execute("70_indicator", tmp_path, processed_dir=str(processed), catalog=str(config.DEFAULT_CATALOG),
                     indicator_id="C1.9c")
     assert "模拟数据" in shown and "初中生近视率" in shown
@@ -168,9 +169,9 @@ def test_indicator_notebook(processed, cat, tmp_path):
 def test_report_notebook_in_english(processed, cat, tmp_path):
     shown = execute("60_report", tmp_path, processed_dir=str(processed), catalog=str(config.DEFAULT_CATALOG),
                     assessment=str(config.PARAMS_DIR / "assessment.yaml"), lang="en")
-    result = targets.assess(processed, cat)
+    result = scorecard.assess(processed, cat)
     assert "synthetic data" in shown.lower() and "Annual monitoring, 2024" in shown
-    assert targets.headline_text(result, "en").split("\n\n")[0] in shown
+    assert report.headline_text(result, "en").split("\n\n")[0] in shown
     assert "Achievement rate (achieved ÷ denominator)" in shown
     assert "## 2. Overview" in shown and "## Annex 2: Methods" in shown and "## 5. Early warnings" in shown
     assert "Off track" in shown and "On track" in shown

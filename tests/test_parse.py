@@ -1,6 +1,6 @@
 import pytest
 
-from analysis import parse
+from analysis.returns import parse
 
 
 @pytest.mark.parametrize(

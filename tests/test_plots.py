@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
-from analysis import plots  # noqa: E402
+from analysis.report import style  # noqa: E402
 
 TITLE = "初中生近视率（%）与2030年目标"
 
@@ -22,7 +22,7 @@ def draw_and_save(tmp_path):
 
 
 def test_chinese_labels_render_without_missing_glyphs(tmp_path):
-    plots.setup()
+    style.setup()
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "Glyph … missing from font(s)" is a UserWarning
         draw_and_save(tmp_path)

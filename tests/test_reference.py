@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from analysis import catalog, config, reference
+from analysis import catalog, config
+from analysis.returns import reference
 
 FIXTURES = Path(__file__).parent / "fixtures"
 COLUMNS = ["outline", "indicator_key", "indicator_zh", "year", "value", "unit", "scope", "source_report",
@@ -326,7 +327,7 @@ def test_shipped_output_is_the_regeneration_of_the_source(shipped):
     _, carried, _ = shipped
     out = config.RAW_DIR / "reference" / "national.csv"
     assert out.read_bytes() == reference.carried_csv(carried).encode("utf-8"), (
-        "data/raw/reference/national.csv is stale: run .venv/bin/python -m analysis.reference")
+        "data/raw/reference/national.csv is stale: run .venv/bin/python -m analysis.returns.reference")
 
 
 def test_a_scope_that_describes_the_indicator_itself_is_its_national_value(tmp_path, cat):

@@ -5,6 +5,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from analysis import report
+from analysis.report import html
 
 
 def test_publish_swaps_the_staging_folder_in(tmp_path):
@@ -31,7 +32,7 @@ def test_a_failed_swap_puts_the_previous_reports_back(tmp_path, monkeypatch):
             raise OSError("disk full")
         real_replace(src, dst)
 
-    monkeypatch.setattr(report.os, "replace", replace)
+    monkeypatch.setattr(html.os, "replace", replace)
     with pytest.raises(OSError, match="disk full"):
         report.publish(staging, reports)
     assert (reports / "index.html").read_text(encoding="utf-8") == "old"

@@ -1,4 +1,4 @@
-"""The synthetic sample (analysis/sample.py): reproducible to the byte, cleaned into exactly the
+"""The synthetic sample (analysis/synthetic/): reproducible to the byte, cleaned into exactly the
 planted problems, and realistic — each realism check computed here from the cleaned
 observations, not from the generator's internals."""
 
@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 from openpyxl.utils.cell import range_boundaries
 
-from analysis import clean, config, parse, sample
+from analysis import clean, config, synthetic
 from analysis.catalog import load_catalog
+from analysis.returns import parse
 
 SHIPPED = config.RAW_DIR / "synthetic"
 NUMERIC_KINDS = {"below", "at_most", "above", "about", "keep_above"}
@@ -30,7 +31,7 @@ def obs(cleaned) -> pd.DataFrame:
 
 
 def planted(effect: str) -> list[dict[str, str]]:
-    return [p for p in sample.PLANTED if p["effect"] == effect]
+    return [p for p in synthetic.PLANTED if p["effect"] == effect]
 
 
 def cells(spec: str) -> list[str]:
@@ -50,18 +51,18 @@ def series(obs: pd.DataFrame, indicator: str, area: str = "district", sex: str =
 
 @pytest.mark.slow
 def test_the_same_seed_gives_the_shipped_files_byte_for_byte(tmp_path):
-    written = sample.generate(sample.SEED, tmp_path)
+    written = synthetic.generate(synthetic.SEED, tmp_path)
     shipped = sorted(p.name for p in SHIPPED.iterdir() if p.is_file())
     assert sorted(p.name for p in written) == shipped, "regenerate data/raw/synthetic (see its README)"
     for name in shipped:
         assert (tmp_path / name).read_bytes() == (SHIPPED / name).read_bytes(), (
             f"{name} differs from its regeneration: run "
-            "`python -m analysis.sample --seed 20250101 --out data/raw/synthetic`")
+            "`python -m analysis.synthetic --seed 20250101 --out data/raw/synthetic`")
 
 
 def test_a_different_seed_gives_different_values():
     cat = load_catalog()
-    a, b = sample.draw(sample.SEED, cat), sample.draw(sample.SEED + 1, cat)
+    a, b = synthetic.draw(synthetic.SEED, cat), synthetic.draw(synthetic.SEED + 1, cat)
     key = lambda r: (r.indicator, r.year, r.area, r.sex, r.dest)  # noqa: E731
     va = {key(r): r.value for r in a.records}
     vb = {key(r): r.value for r in b.records}
@@ -91,8 +92,8 @@ def test_the_flags_are_exactly_the_planted_ones(obs):
 def test_the_old_name_rows_are_the_planted_row(obs):
     (entry,) = [p for p in planted("flag") if p["flag"].startswith("alias:")]
     rows = obs[obs["flags"].str.contains(entry["flag"], regex=False)]
-    assert len(rows) == len(sample.YEARS)
-    assert set(rows["area"]) == {sample.NEW_NAME}
+    assert len(rows) == len(synthetic.YEARS)
+    assert set(rows["area"]) == {synthetic.NEW_NAME}
     assert set(rows["source_file"]) == {entry["file"]} and set(rows["source_sheet"]) == {entry["sheet"]}
     assert {c.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for c in rows["source_cell"]} == {entry["cell"][1:]}
 
@@ -126,7 +127,7 @@ def test_the_planted_missing_cells_are_counted_missing(cleaned):
         for c in cells(p["cell"]):
             assert (p["file"], p["sheet"], c) in missing, p
     # the blank rows of the 2015 health form (C1.8a, C1.8b: three sexes each)
-    form = cleaned.missing[cleaned.missing["source_file"] == sample.HEALTH_FILE.format(year=2015)]
+    form = cleaned.missing[cleaned.missing["source_file"] == synthetic.HEALTH_FILE.format(year=2015)]
     assert (form["indicator_raw"].isin(["C1.8a", "C1.8b"])).sum() == 6
 
 
@@ -136,7 +137,7 @@ def test_the_planted_missing_cells_are_counted_missing(cleaned):
 def test_births_are_about_4000_a_year(obs):
     births = obs[(obs["indicator_id"] == "C1.3a") & (obs["area"] == "district") & (obs["sex"] == "total")]
     births = births.set_index("year")["denominator"].sort_index()
-    assert list(births.index) == list(sample.YEARS)
+    assert list(births.index) == list(synthetic.YEARS)
     assert births.between(3000, 5000).all()
     assert births[2024] < births[2016]  # births fall, as they did in China
     maternal = obs[(obs["indicator_id"] == "W1.2a") & (obs["area"] == "district")].set_index("year")
@@ -152,7 +153,7 @@ def test_maternal_mortality_carries_small_count_noise(obs):
 
 def test_junior_myopia_stays_above_its_target_and_falls_slowly(obs):
     c = series(obs, "C1.9c")
-    assert list(c.index) == list(sample.YEARS)
+    assert list(c.index) == list(synthetic.YEARS)
     assert (c > 60).all() and c.iloc[-1] < c.iloc[0]
     gap = series(obs, "C1.9c", sex="female") - series(obs, "C1.9c", sex="male")
     assert gap.iloc[-1] < gap.iloc[0]  # the sex gap narrows
@@ -163,7 +164,7 @@ def test_junior_myopia_stays_above_its_target_and_falls_slowly(obs):
 def test_one_town_misses_the_vaccination_threshold(obs):
     towns = obs[(obs["indicator_id"] == "C1.6") & (obs["area"] != "district")]
     below = towns[towns["value"] < 90]
-    assert set(below["area"]) == {sample.WEAK_TOWN}
+    assert set(below["area"]) == {synthetic.WEAK_TOWN}
     assert (series(obs, "C1.6") >= 90).all()
 
 
@@ -213,20 +214,20 @@ def test_every_field_with_a_numeric_target_has_data(obs):
 
 
 def test_the_civil_affairs_csv_is_gbk():
-    data = (SHIPPED / sample.CIVIL_FILE).read_bytes()
+    data = (SHIPPED / synthetic.CIVIL_FILE).read_bytes()
     with pytest.raises(UnicodeDecodeError):
         data.decode("utf-8")
     assert data.decode("gbk").startswith("指标编号,年份,地区,性别,数值")
 
 
 def test_the_legacy_workbook_has_merged_year_headers():
-    wb = openpyxl.load_workbook(SHIPPED / sample.EDUCATION_FILE)
+    wb = openpyxl.load_workbook(SHIPPED / synthetic.EDUCATION_FILE)
     ws = wb["视力体质"]
     merged = {str(r) for r in ws.merged_cells.ranges}
     assert {"A3:A4", "B3:D3", "E3:G3"} <= merged
     assert ws["B3"].value == "2015年" and [ws.cell(4, c).value for c in (2, 3, 4)] == ["女", "男", "合计"]
-    assert (SHIPPED / (sample.EDUCATION_FILE + ".mapping.yaml")).is_file()
-    assert str(ws["A1"].value).startswith(sample.SYNTHETIC_MARK)
+    assert (SHIPPED / (synthetic.EDUCATION_FILE + ".mapping.yaml")).is_file()
+    assert str(ws["A1"].value).startswith(synthetic.SYNTHETIC_MARK)
 
 
 def test_everything_is_labelled_synthetic_and_the_readme_lists_the_problems():
@@ -235,10 +236,10 @@ def test_everything_is_labelled_synthetic_and_the_readme_lists_the_problems():
     readme = (SHIPPED / "README.md").read_text(encoding="utf-8")
     assert "模拟数据" in readme and "SYNTHETIC" in readme
     assert "plan-monitor sample --seed 20250101 --out data/raw/synthetic" in readme
-    for p in sample.PLANTED:
+    for p in synthetic.PLANTED:
         assert f"`{p['file']}`" in readme and p["description"] in readme
     for name in names:
         if name.endswith(".csv"):
-            text = (SHIPPED / name).read_bytes().decode("gbk" if name == sample.CIVIL_FILE else "utf-8-sig")
+            text = (SHIPPED / name).read_bytes().decode("gbk" if name == synthetic.CIVIL_FILE else "utf-8-sig")
             body = text.splitlines()[1:]
             assert body and all("模拟数据" in line for line in body), name

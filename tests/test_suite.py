@@ -7,8 +7,9 @@ import nbformat
 import pytest
 from typer.testing import CliRunner
 
-from analysis import config, suite
-from analysis.cli import app
+from analysis import config, scorecard
+from analysis.pipeline import suite
+from analysis.pipeline.cli import app
 
 runner = CliRunner()
 
@@ -176,11 +177,10 @@ def test_a_per_indicator_entry_without_its_notebook_is_refused(tmp_path):
 
 @pytest.mark.slow
 def test_the_whole_run_has_the_report_and_a_page_per_warned_indicator(full_run):
-    from analysis import targets
 
     base, _ = full_run
     reports = base / "reports"
-    warned = targets.warned_indicators(base / "processed")
+    warned = scorecard.warned_indicators(base / "processed")
     assert warned and "C1.9c" in warned
     index = (reports / "index.html").read_text(encoding="utf-8")
     for indicator_id in warned:
@@ -192,7 +192,7 @@ def test_the_whole_run_has_the_report_and_a_page_per_warned_indicator(full_run):
 
 @pytest.mark.slow
 def test_the_pages_pass_the_browser_check(full_run, tmp_path):
-    from analysis import browser
+    from analysis.report import browser
 
     if browser.find_chromium() is None:
         pytest.skip("Chromium is not installed (apt-get install chromium fonts-noto-cjk)")

@@ -6,9 +6,10 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from analysis import clean, template
+from analysis import clean
 from analysis.catalog import load_catalog
-from analysis.cli import app
+from analysis.pipeline.cli import app
+from analysis.returns import template
 
 
 def test_a_filled_template_reads_back_exactly_the_values_written(tmp_path):

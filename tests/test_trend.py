@@ -20,8 +20,9 @@ import statsmodels.api as sm
 from scipy import special, stats
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-from analysis import config, trend
+from analysis import config, trends
 from analysis.catalog import load_catalog
+from analysis.trends import damped
 from tests.builders import observation_rows, observations_table, run_notebook
 
 YEARS = np.arange(2013, 2025)
@@ -62,13 +63,13 @@ def _count_data(seed=5):
     mask[1, :3] = False   # a shorter series
     mask[2, 5] = False    # a gap
     mask[4, [0, 7]] = False
-    family = np.array([trend.POISSON] * 3 + [trend.BINOMIAL] * 3)
+    family = np.array([trends.POISSON] * 3 + [trends.BINOMIAL] * 3)
     return y, e, mask, family
 
 
 def _statsmodels_glm(y, e, x, family, weights=None):
     X_ = sm.add_constant(x)
-    if family == trend.POISSON:
+    if family == trends.POISSON:
         model = sm.GLM(y, X_, family=sm.families.Poisson(), offset=np.log(e), var_weights=weights)
     else:
         model = sm.GLM(np.column_stack([y, e - y]), X_, family=sm.families.Binomial(), var_weights=weights)
@@ -78,8 +79,8 @@ def _statsmodels_glm(y, e, x, family, weights=None):
 @pytest.mark.parametrize("weighted", [False, True])
 def test_batched_glm_matches_statsmodels_coefficients_and_standard_errors(weighted):
     y, e, mask, family = _count_data()
-    weights = trend.recency_weights(mask, X, 0.8) if weighted else None
-    fit = trend.fit_glm(y, e, mask, X, family, weights)
+    weights = trends.recency_weights(mask, X, 0.8) if weighted else None
+    fit = trends.fit_glm(y, e, mask, X, family, weights)
     intercept, slope = fit.coef()
     cov = fit.cov()
     for r in range(len(y)):
@@ -96,7 +97,7 @@ def test_overdispersion_scales_the_covariance_like_statsmodels_x2():
     e = np.full(len(X), 4000.0)
     mu = e * 0.01 * np.exp(-0.04 * (X - 18))
     y = rng.negative_binomial(5, 5 / (5 + mu)).astype(float)   # variance mu + mu^2/5: overdispersed
-    fit = trend.fit_glm(y[None], e[None], np.ones((1, len(X)), bool), X, np.array([trend.POISSON]))
+    fit = trends.fit_glm(y[None], e[None], np.ones((1, len(X)), bool), X, np.array([trends.POISSON]))
     ref = sm.GLM(y, sm.add_constant(X), family=sm.families.Poisson(), offset=np.log(e)).fit(scale="X2", tol=1e-13)
     assert ref.scale > 1 and fit.s2[0] == pytest.approx(ref.scale, rel=1e-8)
     np.testing.assert_allclose(fit.cov()[0], ref.cov_params(), rtol=1e-6)
@@ -107,7 +108,7 @@ def test_trend_interval_matches_statsmodels_ols_prediction_interval():
     z = 0.5 - 0.05 * X + rng.normal(0, 0.1, len(X))
     mask = np.ones((1, len(X)), bool)
     mask[0, 3] = False
-    line = trend.fit_line(z[None], mask, X, None, np.zeros(1))
+    line = trends.fit_line(z[None], mask, X, None, np.zeros(1))
     mean, var = line.at(np.array([0]), np.array([30.0]))
     lo = mean + stats.t.ppf(0.025, line.df) * np.sqrt(var)
     hi = mean + stats.t.ppf(0.975, line.df) * np.sqrt(var)
@@ -121,8 +122,8 @@ def test_weighted_trend_is_wls_with_the_sandwich_variance():
     rng = np.random.default_rng(4)
     z = 1.0 + 0.03 * X + rng.normal(0, 0.05, len(X))
     mask = np.ones((1, len(X)), bool)
-    w = trend.recency_weights(mask, X, 0.8)
-    line = trend.fit_line(z[None], mask, X, w, np.zeros(1))
+    w = trends.recency_weights(mask, X, 0.8)
+    line = trends.fit_line(z[None], mask, X, w, np.zeros(1))
     # point: statsmodels WLS; variance: explicit matrices, homoscedastic noise
     Xd, W = sm.add_constant(X), np.diag(w[0])
     wls = sm.WLS(z, Xd, weights=w[0]).fit()
@@ -141,15 +142,15 @@ def test_weighted_trend_is_wls_with_the_sandwich_variance():
 def test_damped_trend_recursion_matches_statsmodels_with_fixed_parameters():
     rng = np.random.default_rng(8)
     z = 1.8 + np.cumsum(rng.normal(-0.05, 0.03, len(X)))
-    level, slope, sse, fitted = trend._damped_run(z[None], np.ones((1, len(X)), bool), X, np.array([1.9]),
+    level, slope, sse, fitted = damped._damped_run(z[None], np.ones((1, len(X)), bool), X, np.array([1.9]),
                                                   np.array([-0.04]), np.array([[0.5]]), np.array([[0.3]]),
                                                   np.array([[0.9]]), keep_fitted=True)
     ref = ExponentialSmoothing(z, trend="add", damped_trend=True, initialization_method="known",
                                initial_level=1.9, initial_trend=-0.04).fit(
         smoothing_level=0.5, smoothing_trend=0.3, damping_trend=0.9, optimized=False)
-    fit = trend.Damped(level=level[:, 0], trend=slope[:, 0], alpha=np.array([0.5]), beta=np.array([0.3]),
+    fit = trends.Damped(level=level[:, 0], trend=slope[:, 0], alpha=np.array([0.5]), beta=np.array([0.3]),
                        phi=np.array([0.9]), s2=np.ones(1), df=np.ones(1), x_last=np.array([X[-1]]))
-    mean, _ = trend.damped_forecast(fit, np.zeros(6, int), X[-1] + np.arange(1, 7))
+    mean, _ = trends.damped_forecast(fit, np.zeros(6, int), X[-1] + np.arange(1, 7))
     np.testing.assert_allclose(mean, ref.forecast(6), atol=1e-12)
     np.testing.assert_allclose(fitted[0, 0], ref.fittedvalues, atol=1e-12)
     assert sse[0, 0] == pytest.approx(ref.sse, rel=1e-12)
@@ -159,11 +160,11 @@ def test_damped_trend_variance_factor_is_the_ets_formula():
     # ETS(A,Ad,N), h = 3: 1 + c1² + c2², c_j = α(1 + β(φ + … + φ^j)); worked by hand
     a, b, p = 0.5, 0.2, 0.9
     c1, c2 = a * (1 + b * p), a * (1 + b * (p + p**2))
-    assert trend.damped_variance_factor(a, b, p, 3) == pytest.approx(1 + c1**2 + c2**2)
+    assert trends.damped_variance_factor(a, b, p, 3) == pytest.approx(1 + c1**2 + c2**2)
 
 
 def test_damped_grid_fit_is_close_to_the_statsmodels_optimum():
-    settings = trend.Settings()
+    settings = trends.Settings.from_params()
     for seed in range(3):
         rng = np.random.default_rng(seed)
         level, slope, z = 3.0, -0.12, []
@@ -172,14 +173,14 @@ def test_damped_grid_fit_is_close_to_the_statsmodels_optimum():
             level += slope
             z.append(level + rng.normal(0, 0.01))
         z = np.array(z)
-        fit = trend.fit_damped(z[None], np.ones((1, len(X)), bool), X, np.zeros(1), settings)
+        fit = trends.fit_damped(z[None], np.ones((1, len(X)), bool), X, np.zeros(1), settings)
         ols = sm.OLS(z, sm.add_constant(X)).fit()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ref = ExponentialSmoothing(z, trend="add", damped_trend=True, initialization_method="known",
                                        initial_level=ols.params[0] + ols.params[1] * (X[0] - 1),
                                        initial_trend=ols.params[1]).fit()
-        mean, _ = trend.damped_forecast(fit, np.zeros(6, int), X[-1] + np.arange(1, 7))
+        mean, _ = trends.damped_forecast(fit, np.zeros(6, int), X[-1] + np.arange(1, 7))
         assert fit.s2[0] * fit.df[0] <= 1.02 * ref.sse
         np.testing.assert_allclose(np.exp(mean), np.exp(ref.forecast(6)), rtol=0.05)
 
@@ -190,7 +191,7 @@ def test_weighted_interval_score_by_hand():
     is80 = 4 + (2 / 0.2) * (15 - 12)
     is95 = 8 + (2 / 0.05) * (15 - 14)
     expected = (0.5 * 5 + 0.1 * is80 + 0.025 * is95) / 2.5
-    assert trend.wis(np.array([15.0]), q)[0] == pytest.approx(expected)
+    assert trends.wis(np.array([15.0]), q)[0] == pytest.approx(expected)
 
 
 def test_exposure_projection_follows_a_fall_but_never_assumes_a_rise():
@@ -198,9 +199,9 @@ def test_exposure_projection_follows_a_fall_but_never_assumes_a_rise():
     y = np.array([[20, 18, 19, 17, 16.0], [20, 18, 19, 17, 16.0]])
     mask = np.ones(e.shape, bool)
     x = np.arange(2020, 2025) - 2000.0
-    fit = trend.fit_glm(y, e, mask, x, np.array([trend.POISSON, trend.POISSON]))
+    fit = trends.fit_glm(y, e, mask, x, np.array([trends.POISSON, trends.POISSON]))
     falling = np.exp(np.polyval(np.polyfit(x, np.log(e[0]), 1), 30.0))   # log-linear trend by numpy
-    got = trend.projected_exposure(fit, np.array([0, 1]), np.array([30.0, 30.0]), "conservative")
+    got = trends.projected_exposure(fit, np.array([0, 1]), np.array([30.0, 30.0]), "conservative")
     assert got[0] == pytest.approx(round(falling)) and got[1] == 4400
 
 
@@ -212,14 +213,14 @@ def test_a_known_logit_trend_is_recovered_within_its_interval(cat):
     a, b = 0.9, -0.06            # logit of the myopia rate falls 0.06 a year
     truth = 100 * special.expit(a + b * (YEARS - 2013))
     values = np.round(100 * special.expit(a + b * (YEARS - 2013) + rng.normal(0, 0.02, len(YEARS))), 1)
-    result = trend.project_observations(observations(series("C1.9c", YEARS, values), cat), cat.indicators)
+    result = trends.project_observations(observations(series("C1.9c", YEARS, values), cat), cat.indicators)
     row = rows_of(result.projections, "C1.9c").set_index("year").loc[2030]
     true_2030 = 100 * special.expit(a + b * (2030 - 2013))
     assert row["lo95"] <= true_2030 <= row["hi95"]
     assert row["is_projection"] and record(result.models, "C1.9c")["family"] == "logit"
     # the trend on the logit scale recovers the slope: within 2 standard errors
     z = special.logit(values / 100)
-    line = trend.fit_line(z[None], np.ones((1, len(z)), bool), YEARS - 2000.0, None, np.zeros(1))
+    line = trends.fit_line(z[None], np.ones((1, len(z)), bool), YEARS - 2000.0, None, np.zeros(1))
     assert abs(line.b[0] - b) < 2 * math.sqrt(line.var_b[0])
     assert np.all(np.abs(values - truth) < 1.0)
 
@@ -231,7 +232,7 @@ def test_a_known_poisson_rate_trend_is_recovered(cat):
     deaths = rng.poisson(births * rate).astype(float)
     values = np.round(deaths / births * 1000, 2)
     obs = observations(series("C1.3b", YEARS, values, num=deaths, den=births), cat)
-    result = trend.project_observations(obs, cat.indicators, trend.Settings(force_model="trend"))
+    result = trends.project_observations(obs, cat.indicators, trends.Settings.from_params(force_model="trend"))
     rec = record(result.models, "C1.3b")
     params = json.loads(rec["params"])
     assert rec["family"] == "poisson" and params["glm"]
@@ -252,8 +253,8 @@ def test_trend_intervals_cover_about_80_percent_when_the_model_is_right(cat):
         v = np.round(100 * special.expit(z), 2)
         rows += series("C1.9c", years, v[:10], area=f"town{i}")
         truth[f"town{i}"] = v[12]
-    result = trend.project_observations(observations(rows, cat), cat.indicators,
-                                        trend.Settings(force_model="trend", use_comparator=False))
+    result = trends.project_observations(observations(rows, cat), cat.indicators,
+                                        trends.Settings.from_params(force_model="trend", use_comparator=False))
     p = result.projections[result.projections["year"] == 2027].set_index("area")
     actual = pd.Series(truth).reindex(p.index)
     inside = ((actual >= p["lo80"]) & (actual <= p["hi80"])).mean()
@@ -266,7 +267,7 @@ def test_a_rate_with_zero_events_in_some_years_gets_non_negative_sensible_interv
     years = np.arange(2017, 2025)
     obs = observations(series("W1.2a", years, deaths / births * 1e5, num=deaths, den=births)
                        + series("W1.2a", years, np.zeros(8), area="urban", num=np.zeros(8), den=births / 2), cat)
-    result = trend.project_observations(obs, cat.indicators)
+    result = trends.project_observations(obs, cat.indicators)
     for area in ("district", "urban"):
         proj = rows_of(result.projections, "W1.2a", area)
         fut = proj[proj["is_projection"]]
@@ -286,8 +287,8 @@ def test_a_proportion_at_99_percent_never_projects_above_100(cat, with_counts):
     if with_counts:
         values = num / den * 100
     obs = observations(series("C1.6", years, values, num=num, den=den), cat)
-    for model in trend.CANDIDATES:
-        result = trend.project_observations(obs, cat.indicators, trend.Settings(force_model=model))
+    for model in trends.CANDIDATES:
+        result = trends.project_observations(obs, cat.indicators, trends.Settings.from_params(force_model=model))
         proj = rows_of(result.projections, "C1.6")
         assert proj[["mean", "lo80", "hi80", "lo95", "hi95"]].max().max() <= 100.0
         assert record(result.models, "C1.6")["family"] == ("binomial" if with_counts else "logit")
@@ -300,7 +301,7 @@ def test_levels_are_modelled_on_the_log_scale_and_differences_linearly(cat):
     obs = observations(series("C1.M2b", years, np.linspace(0.6, 0.9, 9))
                        + series("W2.7", years, [-1.2, -0.8, 0.1, 0.4, -0.3, 0.2, 0.5, 0.3, 0.6], area="national"),
                        cat)
-    models = trend.project_observations(obs, cat.indicators).models
+    models = trends.project_observations(obs, cat.indicators).models
     assert record(models, "C1.M2b")["family"] == "log"
     assert record(models, "W2.7", "national")["family"] == "linear"
 
@@ -315,7 +316,7 @@ def test_counts_are_used_only_when_present_in_every_year(cat):
     full = series("C1.3b", years, deaths / births * 1000, num=deaths, den=births)
     partial = series("C1.3b", years, deaths / births * 1000, area="urban", num=deaths, den=births)
     partial[3]["numerator"] = partial[3]["denominator"] = np.nan
-    models = trend.project_observations(observations(full + partial, cat), cat.indicators).models
+    models = trends.project_observations(observations(full + partial, cat), cat.indicators).models
     assert record(models, "C1.3b")["family"] == "poisson"
     assert record(models, "C1.3b", "urban")["family"] == "logit"
 
@@ -323,11 +324,11 @@ def test_counts_are_used_only_when_present_in_every_year(cat):
 def test_the_choice_is_the_lowest_back_test_score_and_says_why(cat):
     rng = np.random.default_rng(5)
     values = np.round(70 + np.cumsum(rng.normal(0, 0.8, 10)), 1)
-    models = trend.project_observations(observations(series("C1.9c", np.arange(2015, 2025), values), cat),
+    models = trends.project_observations(observations(series("C1.9c", np.arange(2015, 2025), values), cat),
                                         cat.indicators).models
     rec = record(models, "C1.9c")
     cands = json.loads(rec["candidates"])
-    assert [c["name"] for c in cands] == list(trend.CANDIDATES)
+    assert [c["name"] for c in cands] == list(trends.CANDIDATES)
     best = min(cands, key=lambda c: c["wis"])
     assert rec["chosen"] == best["name"] and rec["model"] == f"logit:{best['name']}"
     # 10 points, origins after 3..9 points: 7 + 6 + … + 1 = 28 forecasts
@@ -338,11 +339,11 @@ def test_the_choice_is_the_lowest_back_test_score_and_says_why(cat):
 
 def test_too_few_points_get_the_documented_default(cat):
     obs = observations(series("C1.9c", [2021, 2022, 2023, 2024], [71.0, 70.2, 70.5, 69.8]), cat)
-    result = trend.project_observations(obs, cat.indicators)
+    result = trends.project_observations(obs, cat.indicators)
     rec = record(result.models, "C1.9c")
     assert rec["chosen"] == "trend" and rec["candidates"] == "[]"
     assert rec["why"].startswith("default: too few points to back-test (n=4)")
-    assert json.loads(rec["params"])["widen"] == trend.Settings().default_widen
+    assert json.loads(rec["params"])["widen"] == trends.Settings.from_params().default_widen
 
 
 def test_shrinkage_moves_a_short_noisy_slope_toward_the_national_one_and_reports_it(cat):
@@ -352,11 +353,11 @@ def test_shrinkage_moves_a_short_noisy_slope_toward_the_national_one_and_reports
     local = np.array([68.0, 71.5, 69.0, 72.8])          # noisy, rising
     obs = observations(series("C1.9c", years_n, national, area="national")
                        + series("C1.9c", local_years, local), cat)
-    rec = record(trend.project_observations(obs, cat.indicators).models, "C1.9c")
+    rec = record(trends.project_observations(obs, cat.indicators).models, "C1.9c")
     # expected by hand from two OLS fits on the logit scale (statsmodels) and the prior sd tau
     own = sm.OLS(special.logit(local / 100), sm.add_constant(local_years - 2000.0)).fit()
     comp = sm.OLS(special.logit(national / 100), sm.add_constant(years_n - 2000.0)).fit()
-    tau = trend.Settings().shrink_tau
+    tau = trends.Settings.from_params().shrink_tau
     w = own.bse[1] ** 2 / (own.bse[1] ** 2 + tau**2 + comp.bse[1] ** 2)
     assert rec["comparator"] == "national/total"
     assert rec["own_slope"] == pytest.approx(own.params[1], rel=1e-9)
@@ -369,7 +370,7 @@ def test_shrinkage_moves_a_short_noisy_slope_toward_the_national_one_and_reports
 def test_series_that_cannot_be_projected_are_listed_with_the_reason(cat):
     obs = observations(series("C1.9c", [2024], [70.1]) + series("W1.4", [2023, 2024], [1.0, 1.0]), cat)
     obs = pd.concat([obs, obs.iloc[[0]].assign(indicator_id="X9.9")], ignore_index=True)
-    result = trend.project_observations(obs, cat.indicators)
+    result = trends.project_observations(obs, cat.indicators)
     models = result.models
     assert len(models) == 3
     one = record(models, "C1.9c")
@@ -378,7 +379,7 @@ def test_series_that_cannot_be_projected_are_listed_with_the_reason(cat):
     assert "not in the catalog" in record(models, "X9.9")["reason"]
     assert result.projections.empty
     with pytest.raises(ValueError, match="only 1 point"):
-        trend.simulate_paths("C1.9c", models=models)
+        trends.simulate_paths("C1.9c", models=models)
 
 
 def test_flagged_values_are_kept_with_a_warning_and_derived_ones_are_not_treated_apart(cat):
@@ -386,7 +387,7 @@ def test_flagged_values_are_kept_with_a_warning_and_derived_ones_are_not_treated
     flags = ["lower_bound"] + [""] * 8
     obs = observations(series("C1.6", years, np.linspace(95, 97, 9), flags=flags)
                        + series("C1.9c", years, np.linspace(74, 70, 9), flags=["derived"] * 9), cat)
-    models = trend.project_observations(obs, cat.indicators).models
+    models = trends.project_observations(obs, cat.indicators).models
     assert "1 value(s) published as a lower bound" in record(models, "C1.6")["warnings"]
     assert record(models, "C1.9c")["warnings"] == ""
     assert record(models, "C1.6")["n_points"] == 9
@@ -404,10 +405,10 @@ def _mixed(cat):
 
 
 def test_simulated_paths_are_reproducible_with_the_seed(cat):
-    models = trend.project_observations(_mixed(cat), cat.indicators).models
-    first = trend.simulate_paths("C1.3b", models=models, n_sims=500)
-    again = trend.simulate_paths("C1.3b", models=models, n_sims=500)
-    other = trend.simulate_paths("C1.3b", models=models, n_sims=500, seed=7)
+    models = trends.project_observations(_mixed(cat), cat.indicators).models
+    first = trends.simulate_paths("C1.3b", models=models, n_sims=500)
+    again = trends.simulate_paths("C1.3b", models=models, n_sims=500)
+    other = trends.simulate_paths("C1.3b", models=models, n_sims=500, seed=7)
     assert first.values.shape == (500, 6) and list(first.years) == list(range(2025, 2031))
     np.testing.assert_array_equal(first.values, again.values)
     assert not np.array_equal(first.values, other.values)
@@ -415,17 +416,17 @@ def test_simulated_paths_are_reproducible_with_the_seed(cat):
 
 
 def test_count_paths_reproduce_the_table_intervals_exactly(cat):
-    result = trend.project_observations(_mixed(cat), cat.indicators, trend.Settings(force_model="trend"))
-    paths = trend.simulate_paths("C1.3b", models=result.models)
+    result = trends.project_observations(_mixed(cat), cat.indicators, trends.Settings.from_params(force_model="trend"))
+    paths = trends.simulate_paths("C1.3b", models=result.models)
     fut = rows_of(result.projections, "C1.3b").query("is_projection")
     q = np.quantile(paths.values, [0.025, 0.1, 0.9, 0.975], axis=0).T
     np.testing.assert_allclose(q, fut[["lo95", "lo80", "hi80", "hi95"]].to_numpy(), rtol=1e-12)
 
 
-@pytest.mark.parametrize("model", trend.CANDIDATES)
+@pytest.mark.parametrize("model", trends.CANDIDATES)
 def test_paths_have_the_marginals_of_the_table(cat, model):
-    result = trend.project_observations(_mixed(cat), cat.indicators, trend.Settings(force_model=model))
-    paths = trend.simulate_paths("C1.9c", models=result.models, n_sims=40000)
+    result = trends.project_observations(_mixed(cat), cat.indicators, trends.Settings.from_params(force_model=model))
+    paths = trends.simulate_paths("C1.9c", models=result.models, n_sims=40000)
     fut = rows_of(result.projections, "C1.9c").query("is_projection")
     q = np.quantile(paths.values, [0.1, 0.5, 0.9], axis=0).T
     expected = fut[["lo80", "mean", "hi80"]].to_numpy()
@@ -437,12 +438,12 @@ def test_paths_have_the_marginals_of_the_table(cat, model):
 
 def test_project_writes_both_tables_following_the_contract(tmp_path, cat):
     _mixed(cat).to_parquet(tmp_path / "observations.parquet", index=False)
-    result = trend.project(tmp_path, cat)
+    result = trends.project(tmp_path, cat)
     proj = pd.read_parquet(tmp_path / "projections.parquet")
     models = pd.read_parquet(tmp_path / "projection_models.parquet")
     assert list(proj.columns) == ["indicator_id", "area", "sex", "year", "mean", "lo80", "hi80", "lo95", "hi95",
                                   "model", "is_projection"]
-    assert list(models.columns) == trend.MODEL_COLUMNS
+    assert list(models.columns) == trends.MODEL_COLUMNS
     assert proj["is_projection"].dtype == bool and proj["year"].dtype == "int64"
     for iid in ("C1.3b", "C1.9c"):
         rows = rows_of(proj, iid)
@@ -455,20 +456,20 @@ def test_project_writes_both_tables_following_the_contract(tmp_path, cat):
     assert set(result.files) == {"projections", "models"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["observations.parquet", "projection_models.parquet",
                                                           "projections.parquet"]   # no temporary left
-    paths = trend.simulate_paths("C1.9c", processed_dir=tmp_path, n_sims=10)
+    paths = trends.simulate_paths("C1.9c", processed_dir=tmp_path, n_sims=10)
     assert paths.values.shape == (10, 6)
 
 
 def test_project_without_observations_says_to_run_the_cleaning_first(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"run the cleaning first \(plan-monitor clean"):
-        trend.project(tmp_path)
+        trends.project(tmp_path)
 
 
 def test_a_contract_break_is_refused_before_writing(tmp_path, cat):
-    result = trend.project_observations(_mixed(cat), cat.indicators)
-    broken = trend.Projection(result.projections.assign(is_projection="yes"), result.models)
+    result = trends.project_observations(_mixed(cat), cat.indicators)
+    broken = trends.Projection(result.projections.assign(is_projection="yes"), result.models)
     with pytest.raises(Exception, match="projections breaks its contract"):
-        trend.validate(broken)
+        trends.validate(broken)
 
 
 # --- the notebook ----------------------------------------------------------------------------------
@@ -518,8 +519,8 @@ def test_a_binomial_series_of_only_successes_projects_near_100_percent():
     e = np.array([[2.0, 2.0, 1.0, 2.0]])
     mask = np.ones_like(y, bool)
     x = np.arange(4.0)
-    fit = trend.fit_glm(y, e, mask, x, np.array([trend.BINOMIAL]))
-    assert float(trend.special.expit(fit.a[0])) == pytest.approx(0.9375)
+    fit = trends.fit_glm(y, e, mask, x, np.array([trends.BINOMIAL]))
+    assert float(special.expit(fit.a[0])) == pytest.approx(0.9375)
 
 
 def test_a_comparator_published_as_bounds_lends_no_trend(cat):
@@ -530,5 +531,5 @@ def test_a_comparator_published_as_bounds_lends_no_trend(cat):
     obs = observations(series("C1.9c", years_n, bounds, area="national", flags=["lower_bound"] * 8)
                        + series("C1.9c", np.array([2021, 2022, 2023, 2024]), np.array([68.0, 71.5, 69.0, 72.8])),
                        cat)
-    rec = record(trend.project_observations(obs, cat.indicators).models, "C1.9c")
+    rec = record(trends.project_observations(obs, cat.indicators).models, "C1.9c")
     assert rec["comparator"] in ("", None) or pd.isna(rec["comparator"])

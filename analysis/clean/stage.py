@@ -1,0 +1,568 @@
+"""From the departments' returns to one validated table, with every value accounted for.
+
+:func:`clean` reads every file under the raw folder (:mod:`analysis.returns`), interprets
+each raw value against the catalog — indicator, year, area, sex, unit — and checks it.
+Hard problems send the value to quarantine with its file, sheet, cell, the value as written
+and a reason in plain words; soft ones keep it with a flag for review. Every raw value ends in
+exactly one of ``observations`` and ``quarantine`` (checked on every run).
+
+Hard (quarantine): not a number; unknown indicator, area or sex label; not a year, or a year
+outside the monitored years; a unit that is not understood or not convertible; outside the
+possible range; numerator larger than denominator; a town reported for a year after it left
+the district; a value reported twice (with the same number: one kept, the repeat quarantined;
+with different numbers: both quarantined as a conflict, never one picked).
+
+Soft (kept, flagged): ``jump`` (a change from the previous year far outside the series' usual
+movement), ``sex_sum_mismatch`` (female + male counts ≠ the total), ``total_outside_sex_range``,
+``value_disagrees_with_counts``, and the marks of what was done: ``unit_converted:‰→%``,
+``derived_from_counts``, ``alias:首阳山→首阳山街道``, ``former_boundary``, and any flag the
+return itself carries (``derived``, ``lower_bound``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis import config, returns, schemas
+from analysis.catalog import Catalog, load_catalog, plan_order
+from analysis.returns import parse
+
+log = logging.getLogger(__name__)
+
+OBSERVATION_COLUMNS = list(schemas.OBSERVATIONS.columns)
+QUARANTINE_COLUMNS = list(schemas.QUARANTINE.columns)
+#: reason codes and the words the report shows for them
+REASONS = {
+    "unknown_indicator": "指标不在目录中",
+    "not_a_year": "年份无法识别",
+    "year_out_of_range": "年份超出监测范围",
+    "unknown_area": "地区无法识别",
+    "area_not_in_district": "该年已不属本区的镇",
+    "unknown_sex": "性别无法识别",
+    "not_a_number": "不是数字",
+    "unit_not_understood": "单位无法识别",
+    "unit_mismatch": "单位无法换算",
+    "out_of_range": "超出可能范围",
+    "numerator_exceeds_denominator": "分子大于分母",
+    "no_value": "有分子分母但无法计算数值",
+    "duplicate": "重复报送（数值相同）",
+    "conflicting_duplicate": "重复报送且数值不同",
+}
+
+
+class Rejected(Exception):
+    """A raw value that cannot become an observation: the reason code, message and cell, and
+    what was already known of it (indicator, year, area, sex) when it was refused."""
+
+    def __init__(self, reason: str, message: str, cell: str | None = None, raw: Any = None):
+        super().__init__(message)
+        self.reason, self.message, self.cell, self.raw = reason, message, cell, raw
+        self.known: dict[str, Any] = {}
+
+
+@dataclass
+class CleanResult:
+    """The outcome of a cleaning run."""
+
+    observations: pd.DataFrame
+    quarantine: pd.DataFrame
+    missing: pd.DataFrame
+    files: pd.DataFrame
+    problems: pd.DataFrame
+    summary: dict[str, Any]
+
+
+# --- interpreting one raw value ------------------------------------------------------------
+
+
+def _indicator_index(cat: Catalog) -> dict[str, str]:
+    """Written forms of every indicator (its id, its Chinese name) → id."""
+    index = {}
+    for eid, name in zip(cat.indicators["id"], cat.indicators["name_zh"], strict=True):
+        index[parse.fold(eid).casefold()] = eid
+        index.setdefault(parse.fold(name).casefold(), eid)
+    return index
+
+
+def _as_text(raw: Any) -> str:
+    if raw is None:
+        return ""
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw)) if abs(raw) < 1e15 else str(raw)
+    return str(raw)
+
+
+def _number(record: dict, part: str) -> parse.Number | None:
+    raw = record.get(f"{part}_raw")
+    if raw is None or parse.is_missing(raw):
+        return None
+    try:
+        number = parse.parse_number(raw)
+    except parse.ParseError as exc:
+        raise Rejected("not_a_number", f"{part}: {exc}", record.get(f"{part}_cell"), raw) from exc
+    if part == "value" and record.get("percent_format") and number.unit is None:
+        # a cell formatted as a percentage in Excel stores 0.935 for "93.5%"
+        return parse.Number(number.value * 100, "%")
+    return number
+
+
+def valid_range(entry: pd.Series, unit: str) -> tuple[float, float]:
+    """The possible values of an indicator: the catalog's ``valid_range`` when it gives one,
+    else by its unit — 0 to the whole for a share (0–100 %), non-negative for levels and
+    counts, anything for a difference."""
+    given = entry.get("valid_range")
+    if isinstance(given, list | tuple) and len(given) == 2:
+        return float(given[0]), float(given[1])
+    spec = parse.units().get(unit, {})
+    if spec.get("kind") in ("proportion", "rate"):
+        return 0.0, float(spec["per"])
+    if spec.get("kind") == "difference":
+        return -math.inf, math.inf
+    return 0.0, math.inf
+
+
+def interpret(record: dict, cat: Catalog, index: dict[str, str]) -> dict[str, Any]:
+    """Turn one raw value into an observation row, or raise :class:`Rejected` saying why
+    (carrying the indicator, year, area and sex as far as they were read)."""
+    known: dict[str, Any] = {}
+    try:
+        return _interpret(record, cat, index, known)
+    except Rejected as exc:
+        exc.known = known
+        raise
+
+
+def _interpret(record: dict, cat: Catalog, index: dict[str, str], known: dict[str, Any]) -> dict[str, Any]:
+    rules = parse.cleaning_rules()
+    cell = record["source_cell"]
+    flags = [f for f in str(record.get("flags_raw") or "").replace(",", ";").split(";") if f.strip()]
+
+    indicator = record.get("indicator_raw")
+    eid = index.get(parse.fold(str(indicator)).casefold()) if indicator is not None else None
+    if eid is None:
+        raise Rejected("unknown_indicator",
+                       f"'{_as_text(indicator)}' is not an indicator of the catalog "
+                       "(params/indicators.yaml): neither an id nor an indicator's name", cell, indicator)
+    entry = cat.indicators.loc[eid]
+    known["indicator_id"] = eid
+
+    try:
+        year = parse.parse_year(record.get("year_raw"))
+    except parse.ParseError as exc:
+        raise Rejected("not_a_year", str(exc), cell, record.get("year_raw")) from exc
+    first, last = rules["years"]["first"], rules["years"]["last"]
+    if not first <= year <= last:
+        raise Rejected("year_out_of_range", f"{year} is outside the years {first}–{last} the suite "
+                       "monitors (params/cleaning.yaml)", cell, record.get("year_raw"))
+    known["year"] = year
+
+    try:
+        area = parse.parse_area(record.get("area_raw"))
+    except parse.ParseError as exc:
+        raise Rejected("unknown_area", str(exc), cell, record.get("area_raw")) from exc
+    if area.former_last_year is not None:
+        if year > area.former_last_year:
+            raise Rejected("area_not_in_district", f"{area.code} left the district after "
+                           f"{area.former_last_year}; a {year} value cannot be one of the district's towns",
+                           cell, record.get("area_raw"))
+        flags.append("former_boundary")
+    if area.alias_of is not None:
+        flags.append(f"alias:{area.alias_of}→{area.code}")
+    known["area"] = area.code
+
+    try:
+        sex = parse.parse_sex(record.get("sex_raw"))
+    except parse.ParseError as exc:
+        raise Rejected("unknown_sex", str(exc), cell, record.get("sex_raw")) from exc
+    known["sex"] = sex
+
+    value, numerator, denominator = (_number(record, p) for p in ("value", "numerator", "denominator"))
+    unit = entry["unit"]
+    for part, n in (("numerator", numerator), ("denominator", denominator)):
+        if n is not None and n.value < 0:
+            raise Rejected("out_of_range", f"{part} {n.value:g} is negative: a count cannot be",
+                           record.get(f"{part}_cell"), record.get(f"{part}_raw"))
+    if numerator is not None and denominator is not None and numerator.value > denominator.value:
+        raise Rejected("numerator_exceeds_denominator",
+                       f"numerator {numerator.value:g} is larger than denominator {denominator.value:g}",
+                       record.get("numerator_cell"), record.get("numerator_raw"))
+
+    per = parse.units().get(unit or "", {}).get("per")
+    from_counts = None
+    if numerator is not None and denominator is not None and denominator.value > 0 and per:
+        from_counts = numerator.value / denominator.value * per
+    if value is None:
+        if from_counts is None:
+            raise Rejected("no_value", f"numerator and denominator were given but no value of "
+                           f"'{unit}' can be computed from them", cell, record.get("numerator_raw"))
+        number, written_unit = from_counts, unit
+        flags.append("derived_from_counts")
+    else:
+        hint = record.get("unit_hint")
+        written_unit = value.unit
+        if written_unit is None and hint is not None and not parse.is_missing(hint):
+            written_unit = parse.unit_of(str(hint))
+            if written_unit is None:
+                raise Rejected("unit_not_understood", f"unit '{hint}' is not one the suite knows "
+                               "(params/units.yaml)", record.get("value_cell"), record.get("value_raw"))
+        written_unit = written_unit or unit
+        number = value.value
+        if unit is not None and written_unit != unit:
+            try:
+                number = parse.convert(value.value, written_unit, unit)
+            except parse.ParseError as exc:
+                raise Rejected("unit_mismatch", f"{_as_text(record.get('value_raw'))} is in "
+                               f"'{written_unit}', the catalog measures {eid} in '{unit}': {exc}",
+                               record.get("value_cell"), record.get("value_raw")) from exc
+            flags.append(f"unit_converted:{written_unit}→{unit}")
+    low, high = valid_range(entry, unit or "")
+    if not low <= number <= high:
+        span = f"{low:g}–{high:g} {unit or ''}".strip()
+        raise Rejected("out_of_range", f"{_as_text(record.get('value_raw')) or f'{number:g}'} is outside "
+                       f"the possible range {span} of {eid} {entry['name_zh']}",
+                       record.get("value_cell") or cell, record.get("value_raw"))
+    # a reported value is rounded: allow the relative tolerance, and at least 0.05 units
+    if (value is not None and from_counts is not None
+            and abs(number - from_counts) > max(rules["counts_tolerance"] * abs(from_counts), 0.05)):
+        flags.append("value_disagrees_with_counts")
+    return {
+        "indicator_id": eid, "year": year, "area": area.code, "sex": sex, "value": float(number),
+        "unit": unit, "numerator": numerator.value if numerator else np.nan,
+        "denominator": denominator.value if denominator else np.nan,
+        "source_file": record["source_file"], "source_sheet": record["source_sheet"] or "",
+        "source_cell": cell, "flags": ";".join(dict.fromkeys(flags)),
+    }
+
+
+def _quarantine_row(record: dict, reason: str, message: str, cell: str | None, raw: Any,
+                    known: dict | None = None) -> dict[str, Any]:
+    known = known or {}
+    return {
+        "source_file": record["source_file"], "source_sheet": record["source_sheet"] or "",
+        "source_cell": cell or record["source_cell"], "raw_value": _as_text(raw),
+        "indicator_id": known.get("indicator_id"), "year": known.get("year"),
+        "area": known.get("area"), "sex": known.get("sex"), "reason": reason, "message": message,
+    }
+
+
+# --- checks across values ------------------------------------------------------------------
+
+
+def _where(row: pd.Series) -> str:
+    sheet = f" sheet {row['source_sheet']}," if row["source_sheet"] else ""
+    return f"{row['source_file']},{sheet} cell {row['source_cell']}"
+
+
+def resolve_duplicates(obs: pd.DataFrame, records: list[dict]) -> tuple[pd.DataFrame, list[dict]]:
+    """Values reported more than once for one indicator, year, area and sex.
+
+    Same number (and counts): the first (in file order) is kept, each repeat quarantined as
+    ``duplicate``. Different numbers: all are quarantined as ``conflicting_duplicate``, each
+    message naming the others — the analyst decides, the code never picks one.
+    """
+    key = ["indicator_id", "year", "area", "sex"]
+    dup = obs.duplicated(key, keep=False)
+    quarantined, drop = [], []
+    for _, group in obs[dup].groupby(key, sort=False):
+        values = group[["value", "numerator", "denominator"]].round(9)
+        same = len(values.drop_duplicates()) == 1
+        for i, (idx, row) in enumerate(group.iterrows()):
+            others = "; ".join(f"{o['value']:g} at {_where(o)}" for j, (_, o) in enumerate(group.iterrows())
+                               if j != i)
+            if same and i == 0:
+                continue
+            reason = "duplicate" if same else "conflicting_duplicate"
+            message = (f"the same value was also reported at {_where(group.iloc[0])}; the first is kept"
+                       if same else f"{row['value']:g} here, but {others}: which is right must be decided "
+                                    "by the department")
+            rec = records[row["_record"]]
+            quarantined.append(_quarantine_row(rec, reason, message, row["source_cell"], rec.get("value_raw")
+                                               if rec.get("value_raw") is not None else row["value"],
+                                               row.to_dict()))
+            drop.append(idx)
+    return obs.drop(index=drop), quarantined
+
+
+def _add_flag(obs: pd.DataFrame, idx, flag: str) -> None:
+    current = obs.at[idx, "flags"]
+    obs.at[idx, "flags"] = flag if not current else f"{current};{flag}"
+
+
+def flag_sex_consistency(obs: pd.DataFrame) -> None:
+    """Flag female + male counts that do not add up to the total, and a total rate outside the
+    female and male rates (both kept: which figure is wrong needs the department)."""
+    for _, g in obs.groupby(["indicator_id", "year", "area"], sort=False):
+        by_sex = {row["sex"]: idx for idx, row in g.iterrows()}
+        if not {"female", "male", "total"} <= set(by_sex):
+            continue
+        f, m, t = (obs.loc[by_sex[s]] for s in ("female", "male", "total"))
+        for part in ("numerator", "denominator"):
+            if all(pd.notna(x[part]) for x in (f, m, t)) and abs(f[part] + m[part] - t[part]) > 0.5:
+                for s in ("female", "male", "total"):
+                    _add_flag(obs, by_sex[s], "sex_sum_mismatch")
+                break
+        kind = parse.units().get(t["unit"] or "", {}).get("kind")
+        low, high = sorted((f["value"], m["value"]))
+        slack = 1e-6 + 0.001 * max(abs(high), 1)
+        if kind in ("proportion", "rate") and not low - slack <= t["value"] <= high + slack:
+            _add_flag(obs, by_sex["total"], "total_outside_sex_range")
+        if kind == "count" and abs(f["value"] + m["value"] - t["value"]) > 0.5:
+            for s in ("female", "male", "total"):
+                _add_flag(obs, by_sex[s], "sex_sum_mismatch")
+
+
+def sampling_sd(series: pd.DataFrame) -> np.ndarray:
+    """The binomial standard error of each value of a rate with its counts, in the value's unit
+    (0 where the value has no counts): sqrt(p(1-p)/n) × per, with p at least 1/(2n) so that a
+    year with no events still has the noise a year with one would have."""
+    per = parse.units().get(series["unit"].iloc[0] or "", {}).get("per")
+    den = series["denominator"].to_numpy(dtype=float)
+    if not per:
+        return np.zeros(len(series))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.clip(series["numerator"].to_numpy(dtype=float) / den, 0.5 / den, 1.0)
+        sd = np.sqrt(p * (1 - p) / den) * per
+    return np.nan_to_num(sd, nan=0.0)
+
+
+def flag_jumps(obs: pd.DataFrame) -> None:
+    """Flag a year-on-year change far outside the series' usual movement (kept, for review).
+
+    For each change the median and the median absolute deviation (MAD) of the series' *other*
+    changes set what is usual; a change more than ``threshold`` robust standard deviations
+    (1.4826·MAD, floored at a small share of the series' level) from their median is unusual.
+    A spike — an unusual change followed by an unusual change back — flags the one value in
+    the middle, not its neighbour.
+
+    References: Hampel, F. R. (1974), "The influence curve and its role in robust
+    estimation", JASA 69(346), 383–393 (the MAD as a robust scale).
+    """
+    rules = parse.cleaning_rules()["jump"]
+    for _, g in obs.groupby(["indicator_id", "area", "sex"], sort=False):
+        g = g.sort_values("year")
+        years, values = g["year"].to_numpy(), g["value"].to_numpy(dtype=float)
+        if len(values) < rules["min_changes"] + 2:
+            continue
+        changes = np.diff(values)
+        consecutive = np.diff(years) == 1
+        level = float(np.median(np.abs(values)))
+        noise = sampling_sd(g)
+        unusual = []
+        for i, d in enumerate(changes):
+            others = np.delete(changes, i)
+            centre = float(np.median(others))
+            # a rate built on few events moves by its sampling noise alone: a change within
+            # what the counts explain is never unusual, however calm the other years were
+            chance = math.hypot(noise[i], noise[i + 1])
+            scale = max(1.4826 * float(np.median(np.abs(others - centre))), rules["min_scale_share"] * level,
+                        chance, 1e-9)
+            unusual.append(consecutive[i] and abs(d - centre) > rules["threshold"] * scale)
+        i = 0
+        while i < len(changes):
+            if unusual[i]:
+                _add_flag(obs, g.index[i + 1], "jump")
+                if i + 1 < len(changes) and unusual[i + 1] and np.sign(changes[i]) != np.sign(changes[i + 1]):
+                    i += 1  # the change back after a spike is not a second jump
+            i += 1
+
+
+# --- the whole step --------------------------------------------------------------------------
+
+
+def clean(raw_dir: str | Path = config.RAW_DIR, catalog: str | Path | Catalog = config.DEFAULT_CATALOG
+          ) -> CleanResult:
+    """Read, interpret and check every raw value under ``raw_dir``; nothing is written."""
+    cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
+    read = returns.read_raw(raw_dir)
+    index = _indicator_index(cat)
+    kept, quarantined = [], []
+    for i, record in enumerate(read.records):
+        try:
+            row = interpret(record, cat, index)
+        except Rejected as exc:
+            quarantined.append(_quarantine_row(record, exc.reason, exc.message, exc.cell, exc.raw, exc.known))
+            continue
+        row["_record"] = i
+        kept.append(row)
+    obs = pd.DataFrame(kept, columns=[*OBSERVATION_COLUMNS, "_record"])
+    obs, dup_rows = resolve_duplicates(obs, read.records)
+    quarantined += dup_rows
+    obs = obs.drop(columns="_record").reset_index(drop=True)
+    obs["year"] = obs["year"].astype("int64")
+    for col in ("value", "numerator", "denominator"):
+        obs[col] = obs[col].astype(float)
+    obs["flags"] = obs["flags"].astype(object)
+    flag_sex_consistency(obs)
+    flag_jumps(obs)
+    obs = obs.sort_values(["indicator_id", "area", "sex", "year"],
+                          key=lambda s: s.map(plan_order) if s.name == "indicator_id" else s)
+    obs = obs.reset_index(drop=True)
+    quarantine = pd.DataFrame(quarantined, columns=QUARANTINE_COLUMNS)
+    quarantine["year"] = quarantine["year"].astype("Int64")
+    missing = pd.DataFrame(read.missing, columns=["source_file", "source_sheet", "source_cell",
+                                                  "indicator_raw", "year_raw", "area_raw", "sex_raw",
+                                                  "reader", "marker"])
+    files = pd.DataFrame(read.files, columns=["file", "read_as", "values"])
+    problems = pd.DataFrame(read.problems, columns=["source_file", "source_sheet", "problem"])
+    summary = summarise(len(read.records), obs, quarantine, missing, files, problems)
+    if summary["values_read"] != summary["observations"] + summary["quarantined"]:
+        raise AssertionError(f"accounting broken: {summary['values_read']} values read, "
+                             f"{summary['observations']} observations + {summary['quarantined']} quarantined")
+    log.info("cleaned: %d values read, %d observations (%d flagged), %d quarantined, %d missing, "
+             "%d file problems", summary["values_read"], summary["observations"], summary["flagged"],
+             summary["quarantined"], summary["missing_cells"], len(problems))
+    return CleanResult(obs, quarantine, missing, files, problems, summary)
+
+
+def summarise(values_read: int, obs: pd.DataFrame, quarantine: pd.DataFrame, missing: pd.DataFrame,
+              files: pd.DataFrame, problems: pd.DataFrame) -> dict[str, Any]:
+    """The machine-readable summary of a cleaning run (also written as JSON)."""
+    flag_counts: dict[str, int] = {}
+    for flags in obs["flags"]:
+        for flag in filter(None, str(flags).split(";")):
+            name = flag.split(":")[0]
+            flag_counts[name] = flag_counts.get(name, 0) + 1
+    review = {"jump", "sex_sum_mismatch", "total_outside_sex_range", "value_disagrees_with_counts"}
+    return {
+        "files": len(files),
+        "values_read": values_read,
+        "observations": len(obs),
+        "flagged": int(obs["flags"].map(lambda f: bool(set(str(f).split(";")) & review)).sum()),
+        "flags": dict(sorted(flag_counts.items())),
+        "quarantined": len(quarantine),
+        "quarantined_by_reason": {k: int(v) for k, v in quarantine["reason"].value_counts().sort_index().items()},
+        "missing_cells": len(missing),
+        "file_problems": problems.to_dict("records"),
+        "accounting_holds": values_read == len(obs) + len(quarantine),
+    }
+
+
+def write(result: CleanResult, out_dir: str | Path = config.PROCESSED_DIR) -> dict[str, Path]:
+    """Validate the tables against their contracts and write them, each atomically.
+
+    All files are first written beside their targets, then renamed into place together, so
+    an interrupted run leaves the previous outputs whole.
+    """
+    out = config.resolve(out_dir)
+    obs = schemas.validate_or_raise(result.observations, schemas.OBSERVATIONS, "observations")
+    quarantine = schemas.validate_or_raise(result.quarantine, schemas.QUARANTINE, "quarantine")
+    targets = {
+        "observations": out / "observations.parquet",
+        "quarantine": out / "quarantine.parquet",
+        "missing": out / "missing.parquet",
+        "summary": out / "cleaning_summary.json",
+    }
+    writers = {
+        "observations": lambda p: obs.to_parquet(p, index=False),
+        "quarantine": lambda p: quarantine.to_parquet(p, index=False),
+        "missing": lambda p: result.missing.astype(str).to_parquet(p, index=False),
+        "summary": lambda p: p.write_text(json.dumps(result.summary, ensure_ascii=False, indent=2),
+                                          encoding="utf-8"),
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    staged = {}
+    try:
+        for name, target in targets.items():
+            tmp = target.with_name(f".{target.name}.tmp")
+            writers[name](tmp)
+            staged[name] = tmp
+        for name, tmp in staged.items():
+            os.replace(tmp, targets[name])
+    finally:
+        for tmp in staged.values():
+            if tmp.exists():
+                tmp.unlink()
+    log.info("wrote %s", ", ".join(config.display_path(p) for p in targets.values()))
+    return targets
+
+
+# --- the data-quality report ---------------------------------------------------------------
+
+COMPARATORS = ("national", "national_urban", "national_rural", "henan", "luoyang")
+#: flags that ask for a person's review (the others record what was done)
+REVIEW_FLAGS = ("jump", "sex_sum_mismatch", "total_outside_sex_range", "value_disagrees_with_counts")
+
+
+def monitored(cat: Catalog) -> pd.DataFrame:
+    """The catalog entries the returns should carry: monitorable, with a number to collect."""
+    t = cat.indicators
+    return t[t["monitorable"] & (t["kind"] != "qualitative")]
+
+
+def files_report(result: CleanResult, cat: Catalog) -> pd.DataFrame:
+    """What arrived: each file, how it was read, its values, and the departments whose
+    indicators it carries (from the catalog), kept and quarantined."""
+    obs, q = result.observations, result.quarantine
+    rows = []
+    for _, f in result.files.iterrows():
+        ids = set(obs.loc[obs["source_file"] == f["file"], "indicator_id"])
+        ids |= set(q.loc[(q["source_file"] == f["file"]) & q["indicator_id"].notna(), "indicator_id"])
+        departments = sorted({cat.indicators.loc[i, "department"] for i in ids if i in cat.indicators.index})
+        rows.append({"文件": f["file"], "读取方式": f["read_as"], "部门": "、".join(departments) or "—",
+                     "数值": int(f["values"]), "保留": int((obs["source_file"] == f["file"]).sum()),
+                     "隔离": int((q["source_file"] == f["file"]).sum())})
+    return pd.DataFrame(rows)
+
+
+def coverage(result: CleanResult, cat: Catalog) -> pd.DataFrame:
+    """Values kept per monitored indicator (rows, in plan order) and year (columns), counting
+    every area of the district and every sex; comparators (national …) are left out."""
+    obs = result.observations[~result.observations["area"].isin(COMPARATORS)]
+    ids = list(monitored(cat)["id"])
+    years = sorted(set(result.observations["year"])) or [int(parse.cleaning_rules()["years"]["last"])]
+    table = obs.pivot_table(index="indicator_id", columns="year", values="value", aggfunc="count")
+    table = table.reindex(index=ids, columns=years).fillna(0).astype(int)
+    table.index = [f"{i} {cat.indicators.loc[i, 'name_zh']}" for i in ids]
+    table.columns = [int(c) for c in table.columns]
+    return table
+
+
+def not_reported(result: CleanResult, cat: Catalog) -> pd.DataFrame:
+    """Monitored indicators with no district value at all: what is missing against the catalog."""
+    have = set(result.observations.loc[~result.observations["area"].isin(COMPARATORS), "indicator_id"])
+    m = monitored(cat)
+    m = m[~m["id"].isin(have)]
+    return pd.DataFrame({"编号": m["id"], "指标": m["name_zh"], "报送部门": m["department"]}).reset_index(drop=True)
+
+
+def flagged_for_review(result: CleanResult) -> pd.DataFrame:
+    """Kept values whose flags ask for review, with their location."""
+    obs = result.observations
+    mask = obs["flags"].map(lambda f: bool(set(str(f).split(";")) & set(REVIEW_FLAGS)))
+    labels = {"indicator_id": "指标", "year": "年份", "area": "地区", "sex": "性别", "value": "数值",
+              "unit": "单位", "source_file": "文件", "source_sheet": "工作表", "source_cell": "单元格",
+              "flags": "标记"}
+    return obs.loc[mask, list(labels)].rename(columns=labels).reset_index(drop=True)
+
+
+def quarantine_table(result: CleanResult) -> pd.DataFrame:
+    """The quarantine for readers: location, the value as written, the reason in words."""
+    q = result.quarantine
+    return pd.DataFrame({
+        "文件": q["source_file"], "工作表": q["source_sheet"], "单元格": q["source_cell"],
+        "原始值": q["raw_value"], "指标": q["indicator_id"].fillna("—"), "年份": q["year"],
+        "原因": q["reason"].map(REASONS), "说明": q["message"],
+    })
+
+
+def headline(summary: dict[str, Any]) -> str:
+    """The summary in one paragraph for the report, with the accounting identity stated."""
+    s = summary
+    check = "成立" if s["accounting_holds"] else "不成立（程序错误，请报告）"
+    reasons = "、".join(f"{REASONS.get(k, k)} {v} 个" for k, v in s["quarantined_by_reason"].items())
+    text = (f"共读取 {s['files']} 个文件中的 {s['values_read']} 个数值：保留 {s['observations']} 个"
+            f"（其中 {s['flagged']} 个标记待复核），隔离 {s['quarantined']} 个"
+            + (f"（{reasons}）" if reasons else "") + f"；另有 {s['missing_cells']} 个应填单元格为空或注明无数据。"
+            f"核对：读取数 = 保留数 + 隔离数，{check}。")
+    if s["file_problems"]:
+        text += f" {len(s['file_problems'])} 个文件无法读取，见下文。"
+    return text

@@ -1,0 +1,334 @@
+"""Running the suite: the notebooks of a run, executed in order by papermill, then published.
+
+This is what ``plan-monitor run`` (and so ``make report`` and a scheduler) calls. Each
+notebook runs in a fresh kernel with the parameters of the run file, overridden by ``-p``;
+the executed notebooks are kept under ``outputs/notebooks/<run-id>/`` with a log under
+``outputs/logs/<run-id>.log``; the HTML pages go to ``reports/`` only when the whole run
+succeeded (see :mod:`analysis.report`).
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import papermill as pm
+import yaml
+
+from analysis import config, logs, report, scorecard
+from analysis.returns import inventory
+
+log = logging.getLogger(__name__)
+
+#: the Jupyter kernel the notebooks run in: this environment's Python (see ensure_kernel)
+KERNEL_NAME = "plan-monitor"
+
+
+class RunError(Exception):
+    """The run could not start (bad run file, unknown parameter, unknown notebook)."""
+
+
+@dataclass
+class NotebookFailed(Exception):
+    """A notebook raised while executing: which notebook, which cell, which error."""
+
+    notebook: str
+    cell: int | None
+    error: str
+    executed: Path
+
+    def __str__(self) -> str:
+        where = f"cell {self.cell}" if self.cell is not None else "an unknown cell"
+        return (
+            f"notebook {self.notebook} failed in {where}: {self.error}\n"
+            f"the executed notebook with the full traceback is {config.display_path(self.executed)}"
+        )
+
+
+@dataclass
+class RunResult:
+    """What a finished run produced."""
+
+    run_id: str
+    log_file: Path
+    executed: dict[str, Path] = field(default_factory=dict)
+    pages: dict[str, Path] = field(default_factory=dict)
+    index: Path | None = None
+
+
+def ensure_kernel() -> None:
+    """Make sure the ``plan-monitor`` kernel exists and runs this environment's Python.
+
+    The kernel spec is installed into this environment (``sys.prefix``), so JupyterLab,
+    papermill and nbval started from it all find the same interpreter. A spec of the same
+    name elsewhere that points at another Python is an error: it would run the notebooks
+    with other packages.
+    """
+    from ipykernel.kernelspec import install
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    manager = KernelSpecManager()
+    try:
+        spec = manager.get_kernel_spec(KERNEL_NAME)
+    except NoSuchKernel:
+        install(kernel_name=KERNEL_NAME, display_name="plan-monitor", prefix=sys.prefix)
+        log.info("installed the %s kernel for %s", KERNEL_NAME, sys.executable)
+        return
+    if Path(spec.argv[0]).resolve() != Path(sys.executable).resolve():
+        raise RunError(
+            f"the Jupyter kernel '{KERNEL_NAME}' at {spec.resource_dir} runs {spec.argv[0]}, "
+            f"not this environment's Python ({sys.executable}); remove it with "
+            f"'jupyter kernelspec remove {KERNEL_NAME}' and run again"
+        )
+
+
+def git_commit() -> str:
+    """The checked-out commit (with '+dirty' when files differ), or why it is unknown."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=config.PROJECT_ROOT, capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=config.PROJECT_ROOT, capture_output=True, text=True, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return commit + ("+dirty" if dirty else "")
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """Turn ``-p name=value`` pairs into parameters; values are read as YAML (2024 → int)."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name.strip():
+            raise RunError(f"parameter {pair!r} is not of the form name=value")
+        try:
+            out[name.strip()] = yaml.safe_load(raw) if raw else ""
+        except yaml.YAMLError as exc:
+            raise RunError(f"parameter {name}: value {raw!r} cannot be read ({exc})") from exc
+    return out
+
+
+def declared_parameters(notebook: str) -> dict[str, Any]:
+    """The parameters a notebook declares in its ``parameters`` cell, by name."""
+    return pm.inspect_notebook(str(config.NOTEBOOKS_DIR / f"{notebook}.ipynb"))
+
+
+def select_notebooks(run: config.RunParams, only: str | None) -> list[str]:
+    """The notebooks to execute: all of the run, or the one ``--only`` names.
+
+    ``only`` may be the file name without ``.ipynb`` (``10_catalog``) or without its
+    order prefix (``catalog``); a notebook outside the run's list may be named too.
+    """
+    if only is None:
+        return list(run.notebooks)
+    available = sorted(p.stem for p in config.NOTEBOOKS_DIR.glob("*.ipynb"))
+    matches = [n for n in available if only in (n, n.split("_", 1)[-1])]
+    if len(matches) != 1:
+        raise RunError(
+            f"--only {only!r} matches {len(matches)} notebooks; choose one of {available}"
+        )
+    return matches
+
+
+def plan_parameters(
+    run: config.RunParams, notebooks: list[str], overrides: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """The parameters each notebook receives: the run file's, overridden, those it declares.
+
+    An override (``-p``) that none of the selected notebooks declares is an error, and so
+    is a run-file parameter that no notebook of the run declares: a misspelt name would
+    otherwise be ignored and the notebook would silently keep its default.
+    """
+    in_run_notebooks = [*run.notebooks, *([run.per_indicator["notebook"]] if run.per_indicator else [])]
+    declared = {nb: declared_parameters(nb) for nb in set(in_run_notebooks) | set(notebooks)}
+    in_run = set().union(*(declared[nb] for nb in in_run_notebooks))
+    stray = sorted(set(run.parameters) - in_run)
+    if stray:
+        raise RunError(
+            f"{config.display_path(run.path)}: parameter(s) {stray} are declared by no "
+            f"notebook of the run"
+        )
+    selected = set().union(*(declared[nb] for nb in notebooks))
+    unknown = sorted(set(overrides) - selected)
+    if unknown:
+        raise RunError(
+            f"-p {unknown}: no notebook of this run declares such a parameter "
+            f"(declared: {sorted(selected)})"
+        )
+    # a notebook that shows the run's settings is told which run file is in force
+    merged = {"params_file": config.display_path(run.path), **run.parameters, **overrides}
+    return {nb: {k: v for k, v in merged.items() if k in declared[nb]} for nb in notebooks}
+
+
+def new_run_id(outputs_dir: Path) -> str:
+    """A sortable id from the local time, unique within ``outputs_dir``."""
+    base = datetime.now().strftime("%Y%m%d-%H%M%S")
+    run_id, n = base, 1
+    while (outputs_dir / "notebooks" / run_id).exists():
+        n += 1
+        run_id = f"{base}-{n}"
+    return run_id
+
+
+def execute_notebook(notebook: str, parameters: dict[str, Any], executed: Path) -> None:
+    """Execute one notebook in a fresh kernel; raise :class:`NotebookFailed` on any error."""
+    try:
+        pm.execute_notebook(
+            str(config.NOTEBOOKS_DIR / f"{notebook}.ipynb"),
+            str(executed),
+            parameters=parameters,
+            kernel_name=KERNEL_NAME,
+            cwd=str(config.NOTEBOOKS_DIR),
+            progress_bar=False,
+            log_output=False,
+        )
+    except pm.PapermillExecutionError as exc:
+        cell = exc.exec_count if exc.exec_count is not None else exc.cell_index
+        raise NotebookFailed(notebook, cell, f"{exc.ename}: {exc.evalue}", executed) from exc
+
+
+def page_name(notebook: str, params: Mapping[str, Any], run: config.RunParams) -> str:
+    """The page a notebook renders to: its own name, or for the per-indicator notebook its name
+    and the indicator (``70_indicator_C1.9c``), so that each indicator has its own page."""
+    spec = run.per_indicator
+    if spec and notebook == spec["notebook"] and params.get(spec["parameter"]):
+        return f"{notebook}_{params[spec['parameter']]}"
+    return notebook
+
+
+def indicators_to_page(spec: Mapping[str, Any], params: Mapping[str, Any]) -> list[str]:
+    """The indicators that get a page of their own: those the run file lists, or with
+    ``indicators: warned`` every indicator carrying an early warning in the scorecard just made."""
+    chosen = spec.get("indicators", "warned")
+    if isinstance(chosen, list):
+        return [str(i) for i in chosen]
+
+    return scorecard.warned_indicators(params.get("processed_dir", config.PROCESSED_DIR))
+
+
+def indicator_name(indicator_id: str) -> str:
+    """The catalog's Chinese name of an indicator, or '' (a page title must not fail a run)."""
+    from analysis import catalog
+
+    try:
+        return str(catalog.load_catalog().entry(indicator_id)["name_zh"])
+    except (KeyError, catalog.CatalogError, config.ParamsError):
+        return ""
+
+
+def _execute_and_render(nb: str, page: str, params: dict[str, Any], executed_dir: Path, staging: Path,
+                        stamp: dict[str, Any], manifest: dict[str, Any], result: RunResult,
+                        notify: Callable[[str, str], None]) -> None:
+    """Execute one notebook with its parameters, render it as ``page``, and record it."""
+    executed = executed_dir / f"{page}.ipynb"
+    notify(page, "executing")
+    t0 = time.monotonic()
+    log.info("executing %s as %s with %s", nb, page, params)
+    execute_notebook(nb, params, executed)
+    log.info("executed %s in %.1f s", page, time.monotonic() - t0)
+    result.executed[page] = executed
+    notify(page, "rendering")
+    html = staging / f"{page}.html"
+    stamp["data_as_of"] = inventory.data_as_of(params.get("processed_dir", stamp.get("processed_dir", "")))
+    title = report.render_notebook(executed, html, stamp)
+    entry = {"notebook": page, "html": html.name, "title": title,
+             "run_id": stamp["run_id"], "run_time": stamp["run_time"]}
+    if page != nb:  # a page of the per-indicator notebook: named after its indicator
+        indicator = page[len(nb) + 1:]
+        entry.update(indicator=indicator, title=f"{title}：{indicator} {indicator_name(indicator)}")
+    manifest["pages"][page] = entry
+    result.pages[page] = html.name
+    notify(page, "done")
+
+
+def run(
+    params_file: str | Path = config.DEFAULT_RUN_PARAMS,
+    overrides: Mapping[str, Any] | None = None,
+    only: str | None = None,
+    reports_dir: Path = config.REPORTS_DIR,
+    outputs_dir: Path = config.OUTPUTS_DIR,
+    on_progress: Callable[[str, str], None] | None = None,
+) -> RunResult:
+    """Execute the run described by ``params_file`` and publish its pages to ``reports_dir``.
+
+    ``on_progress(notebook, stage)`` is told of each stage ('executing', 'rendering',
+    'done') so the CLI can show progress. Raises :class:`RunError` before anything runs,
+    :class:`NotebookFailed` when a notebook fails; in both cases ``reports_dir`` is untouched.
+    """
+    started = datetime.now().astimezone()
+    reports_dir, outputs_dir = config.resolve(reports_dir), config.resolve(outputs_dir)
+    outputs_dir.mkdir(parents=True, exist_ok=True)
+    run_id = new_run_id(outputs_dir)
+    log_file = outputs_dir / "logs" / f"{run_id}.log"
+    logs.configure(log_file)
+    notify = on_progress or (lambda _nb, _stage: None)
+    result = RunResult(run_id=run_id, log_file=log_file)
+    try:
+        run_params = config.load_run_params(params_file)
+    except config.ParamsError as exc:
+        raise RunError(str(exc)) from exc
+    notebooks = select_notebooks(run_params, only)
+    per_notebook = plan_parameters(run_params, notebooks, overrides or {})
+    ensure_kernel()
+    log.info("run %s: params file %s", run_id, config.display_path(run_params.path))
+    log.info("notebooks: %s; overrides: %s", notebooks, dict(overrides or {}))
+
+    raw_dir = {**run_params.parameters, **(overrides or {})}.get("raw_dir", config.RAW_DIR)
+    folders = [raw_dir, config.PARAMS_DIR]
+    if not run_params.path.is_relative_to(config.PARAMS_DIR):
+        folders.append(run_params.path.parent)
+    stamp = {
+        "title": run_params.title,
+        "run_id": run_id,
+        "run_time": started.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "commit": git_commit(),
+        "params_file": config.display_path(run_params.path),
+        "params_sha256": inventory.sha256(run_params.path),
+        "inputs": inventory.inventory(folders).to_dict("records"),
+    }
+    stamp["processed_dir"] = str({**run_params.parameters, **(overrides or {})}.get("processed_dir",
+                                                                                     config.PROCESSED_DIR))
+    log.info("commit %s; %d input files checksummed", stamp["commit"], len(stamp["inputs"]))
+
+    executed_dir = outputs_dir / "notebooks" / run_id
+    executed_dir.mkdir(parents=True, exist_ok=True)
+    # a whole run rebuilds every page (an indicator no longer warned loses its page); --only
+    # re-renders one page and keeps the others
+    staging = report.start_staging(reports_dir, run_id, keep=only is not None)
+    try:
+        manifest = report.read_manifest(staging)
+        pages = [(nb, page_name(nb, per_notebook[nb], run_params), per_notebook[nb]) for nb in notebooks]
+        for nb, page, params in pages:
+            _execute_and_render(nb, page, params, executed_dir, staging, stamp, manifest, result, notify)
+        if only is None and run_params.per_indicator:
+            spec = run_params.per_indicator
+            base = {k: v for k, v in {**run_params.parameters, **(overrides or {})}.items()
+                    if k in declared_parameters(spec["notebook"])}
+            ids = indicators_to_page(spec, base)
+            log.info("indicator pages for %d indicator(s): %s", len(ids), ids)
+            for indicator_id in ids:
+                params = {**base, spec["parameter"]: indicator_id}
+                _execute_and_render(spec["notebook"], page_name(spec["notebook"], params, run_params), params,
+                                    executed_dir, staging, stamp, manifest, result, notify)
+        manifest["latest_run"] = {k: stamp[k] for k in stamp if k != "title"}
+        report.write_index(staging, manifest, run_params.title)
+        report.publish(staging, reports_dir)
+    except BaseException as exc:
+        report.discard(staging)
+        log.error("run %s failed; reports left as they were: %s", run_id, exc)
+        raise
+    result.pages = {page: reports_dir / name for page, name in result.pages.items()}
+    result.index = reports_dir / "index.html"
+    log.info("run %s finished in %.1f s", run_id, (datetime.now().astimezone() - started).total_seconds())
+    return result

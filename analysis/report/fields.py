@@ -1,0 +1,148 @@
+"""The report's field-by-field part: a table per plan field and its small multiples."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from analysis.catalog import Catalog
+from analysis.report.labels import COLUMNS_EN, UNITS_EN
+from analysis.report.sentences import _check_lang, _unit, indicator_sentence, status_label, target_words_en, with_unit
+from analysis.scorecard.headline import warned_ids
+from analysis.trends.base import COMPARATOR_AREA
+
+
+def small_trend_chart(indicator_id: str, area: str, sex: str, observations: pd.DataFrame,
+                      projections: pd.DataFrame, cat: Catalog, ax=None, lang: str = "zh"):
+    """A small chart of one series: observed points, the projection's 80 % and 95 % fan to 2030,
+    the target line and the national comparator. Draws on ``ax`` (a new small figure without)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.6, 2.6))
+    entry = cat.indicators.loc[indicator_id] if indicator_id in cat.indicators.index else None
+    unit = entry["unit"] if entry is not None and isinstance(entry["unit"], str) else ""
+    p = projections[(projections["indicator_id"] == indicator_id) & (projections["area"] == area)
+                    & (projections["sex"] == sex)].sort_values("year")
+    fut, fit = p[p["is_projection"]], p[~p["is_projection"]]
+    if len(fut):
+        band = pd.concat([fit.tail(1).assign(lo95=fit.tail(1)["mean"], hi95=fit.tail(1)["mean"],
+                                             lo80=fit.tail(1)["mean"], hi80=fit.tail(1)["mean"]), fut])
+        ax.fill_between(band["year"], band["lo95"], band["hi95"], color="#4C72B0", alpha=0.18, lw=0)
+        ax.fill_between(band["year"], band["lo80"], band["hi80"], color="#4C72B0", alpha=0.35, lw=0)
+        ax.plot(band["year"], band["mean"], color="#4C72B0", lw=1.2)
+    o = observations[observations["indicator_id"] == indicator_id]
+    own = o[(o["area"] == area) & (o["sex"] == sex)].sort_values("year")
+    ax.plot(own["year"], own["value"], "o", color="#222222", ms=3)
+    comp = o[o["area"] == COMPARATOR_AREA]
+    comp = comp[comp["sex"] == (sex if sex in set(comp["sex"]) else "total")].sort_values("year")
+    if len(comp) and area != COMPARATOR_AREA:
+        ax.plot(comp["year"], comp["value"], "-", color="#DD8452", lw=1)
+    if entry is not None and pd.notna(entry.get("value")):
+        ax.axhline(float(entry["value"]), color="#C44E52", ls=":", lw=1.2)
+    name = (entry["name_en"] if lang == "en" else entry["name_zh"]) if entry is not None else indicator_id
+    if lang == "en":
+        unit_en = UNITS_EN.get(unit, unit).strip()
+        ax.set_title(f"{indicator_id} {name}" + (f" ({unit_en})" if unit_en else ""), fontsize=8)
+    else:
+        ax.set_title(f"{indicator_id} {name}" + (f"（{unit}）" if unit else ""), fontsize=8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
+    ax.tick_params(labelsize=7)
+    return ax
+
+
+def chart_rows(scorecard: pd.DataFrame, plan: str, field: int) -> pd.DataFrame:
+    """The headline rows of a field's quantitative targets that have data: what the small charts show."""
+    sc = scorecard
+    return sc[sc["is_headline"] & (sc["plan"] == plan) & (sc["field"] == field)
+              & (sc["target_kind"] != "qualitative") & sc["latest_value"].notna()
+              & (sc["area"] == "district")]
+
+
+def small_multiples(scorecard: pd.DataFrame, plan: str, field: int, observations: pd.DataFrame,
+                    projections: pd.DataFrame, cat: Catalog, ncols: int = 4, lang: str = "zh"):
+    """A grid of :func:`small_trend_chart` for one field (None when no target of it has data),
+    with one legend under the grid."""
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    rows = chart_rows(scorecard, plan, field)
+    if rows.empty:
+        return None
+    n = len(rows)
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.6 * nrows + 0.5), squeeze=False)
+    for ax, r in zip(axes.flat, rows.itertuples(index=False), strict=False):
+        small_trend_chart(r.indicator_id, r.area, r.sex, observations, projections, cat, ax=ax, lang=lang)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    zh = lang == "zh"
+    handles = [Line2D([], [], marker="o", ls="", color="#222222", label="观测值" if zh else "observed"),
+               Patch(color="#4C72B0", alpha=0.35, label="80%预测区间" if zh else "80% interval"),
+               Patch(color="#4C72B0", alpha=0.18, label="95%预测区间" if zh else "95% interval"),
+               Line2D([], [], ls=":", color="#C44E52", label="目标" if zh else "target"),
+               Line2D([], [], color="#DD8452", label="全国" if zh else "China")]
+    fig.legend(handles=handles, loc="lower center", ncol=5, frameon=False, fontsize=8)
+    fig.tight_layout(rect=(0, 0.06 if nrows == 1 else 0.03, 1, 1))
+    return fig
+
+
+def indicator_page(indicator_id: str) -> str:
+    """The file name of an indicator's page (``70_indicator_C1.9c.html``)."""
+    return f"70_indicator_{indicator_id}.html"
+
+
+def fields_of(scorecard: pd.DataFrame, plan: str) -> list[int]:
+    """The plan's fields that have targets, in order."""
+    return sorted(int(f) for f in scorecard.loc[scorecard["plan"] == plan, "field"].unique())
+
+
+def field_title(cat: Catalog, plan: str, field: int, lang: str = "zh") -> str:
+    """The field's heading (``（一）妇女与健康`` / ``1. Women and health``)."""
+    names = (cat.fields or {}).get(f"{plan}{field}", {})
+    if lang == "en":
+        return f"{field}. {names.get('en', f'{plan}{field}')}"
+    return f"（{'一二三四五六七八'[field - 1]}）{names.get('zh', f'{plan}{field}')}"
+
+
+def field_table(result, cat: Catalog, plan: str, field: int, projections: pd.DataFrame | None = None,
+                lang: str = "zh", links: bool = True) -> pd.DataFrame:
+    """A field's targets (headline rows): 编号, 指标, 基期(2020), 最近值, 目标, 状态, 说明 (the
+    sentence), and 详情 — a link to the indicator page when the target has a warning."""
+    _check_lang(lang)
+    sc = result.scorecard
+    rows = sc[sc["is_headline"] & (sc["plan"] == plan) & (sc["field"] == field)]
+    warned = set(warned_ids(sc))
+    obs = result.observations
+    zh = lang == "zh"
+    out = []
+    for _, r in rows.iterrows():
+        unit = _unit(r) if zh else UNITS_EN.get(_unit(r), _unit(r))
+        latest = (f"{with_unit(r['latest_value'], unit)}（{int(r['latest_year'])}年）" if zh else
+                  f"{with_unit(r['latest_value'], unit)} ({int(r['latest_year'])})") \
+            if pd.notna(r["latest_value"]) and pd.notna(r["latest_year"]) else "—"
+        name = r["name_zh"] if zh else str(cat.indicators.loc[r["indicator_id"], "name_en"]) \
+            if r["indicator_id"] in cat.indicators.index else r["name_zh"]
+        link = (f'<a href="{indicator_page(r["indicator_id"])}">{"指标页" if zh else "page"}</a>'
+                if links and r["indicator_id"] in warned else "")
+        out.append({"编号": r["indicator_id"], "指标": name,
+                    "基期(2020)": with_unit(r["baseline_value"], unit) if pd.notna(r["baseline_value"]) else "—",
+                    "最近值": latest, "目标": (r["target_text"] if isinstance(r["target_text"], str) else "—") if zh
+                    else _target_en(r),
+                    "状态": status_label(r["status"], result.settings, result.mode, lang),
+                    "说明": indicator_sentence(r, obs, projections, cat, lang), "详情": link})
+    table = pd.DataFrame(out, columns=list(COLUMNS_EN))
+    return table if zh else table.rename(columns=COLUMNS_EN)
+
+
+def _target_en(row: pd.Series) -> str:
+    """The target column of the English field table: the target in words and its year."""
+    if not isinstance(row.get("target_text"), str):
+        return "—"
+    words = target_words_en(row)
+    year = re.search(r"（(\d{4})年）$", row["target_text"])
+    return f"{words} ({year.group(1)})" if year else words

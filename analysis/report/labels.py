@@ -1,0 +1,193 @@
+"""Every label of the reports in one place: areas, sexes, statuses, warnings, gap words, headings.
+
+Chinese labels of the statuses themselves are reviewed data (``params/assessment.yaml``, read
+through :class:`analysis.scorecard.Settings`); everything else a page prints as a fixed word is
+here, Chinese and English side by side, so a label is changed once and every page follows.
+Plain data: importing this module pulls in no chart or notebook library, so the engines may use
+it for the words they put in their tables.
+"""
+
+from __future__ import annotations
+
+from analysis.report.numbers import difference_unit
+
+# --- areas, sexes, statuses (Chinese labels of statuses come from params/assessment.yaml) ---
+
+
+SEX_LABELS = {"female": "女", "male": "男", "total": "合计"}
+
+
+#: English status labels (the Chinese ones come from params/assessment.yaml)
+STATUS_EN = {"achieved": "Achieved", "on_track": "On track", "at_risk": "At risk", "off_track": "Off track",
+             "insufficient_data": "Insufficient data", "improving": "Improving", "no_clear_change": "No clear change",
+             "worsening": "Worsening", "qualitative": "Qualitative"}
+
+
+STATUS_EN_FINAL = {"off_track": "Not achieved"}
+
+
+#: English warning labels and the reason in general words (the Chinese reason states the figures)
+WARNINGS_EN = {
+    "difficult": ("Unlikely to be met", "the probability of meeting the target is low"),
+    "past_break": ("Missed in a past year", "the target was not met in a year already observed"),
+    "gap_widening": ("Gap widening", "the gap between groups is projected to widen"),
+    "reversal": ("Trend reversed", "the recent trend runs against the target"),
+    "volatile": ("Volatile", "year-to-year swings are large against the change needed each year"),
+    "small_counts": ("Volatile (small counts)",
+                     "one case moves the rate a lot: a single year cannot show the change needed; "
+                     "judge on multi-year totals"),
+    "data_quality": ("Data quality", "values of this target were flagged or quarantined in the cleaning"),
+}
+
+
+AREA_EN = {"district": "Yanshi District", "urban": "urban", "rural": "rural", "national": "China",
+           "national_urban": "China, urban", "national_rural": "China, rural", "henan": "Henan", "luoyang": "Luoyang"}
+
+
+SEX_EN = {"female": "female", "male": "male", "total": "total"}
+
+
+def status_en(status: str, mode: str = "annual") -> str:
+    """A status code in English (``off_track`` at the final evaluation: "Not achieved")."""
+    return (STATUS_EN_FINAL.get(status) if mode == "final" else None) or STATUS_EN.get(status, status)
+
+
+# --- the projection engine's words ---
+
+
+AREA_LABELS = {"district": "偃师区", "urban": "城镇", "rural": "农村", "national": "全国",
+               "national_urban": "全国城市", "national_rural": "全国农村", "henan": "河南省", "luoyang": "洛阳市"}
+
+
+CANDIDATE_LABELS = {"trend": "趋势", "weighted_trend": "近期加权趋势", "damped": "阻尼趋势",
+                    "naive": "朴素（沿用末值）"}
+
+
+FAMILY_LABELS = {"poisson": "泊松GLM（计数与暴露）", "binomial": "二项GLM（计数）", "logit": "logit尺度（比例）",
+                 "log": "对数尺度（水平值）", "linear": "线性尺度", "none": "不预测"}
+
+
+def area_label(area: str) -> str:
+    """An area code in Chinese (district → 偃师区, national → 全国; towns are already Chinese)."""
+    return AREA_LABELS.get(area, area)
+
+
+# --- the gap analysis' words ---
+
+
+GAP_LABELS = {"urban_rural": "城乡差距", "sex": "男女差距"}
+
+
+GAP_STATUS_LABELS = {"narrowing": "缩小", "stable": "无明显变化", "widening": "扩大", "reversed": "反转",
+                 "parity": "保持均等", "insufficient_data": "数据不足"}
+
+
+GAP_STATUS_COLORS = {"narrowing": "#2A9D8F", "stable": "#8D99AE", "widening": "#D62828", "reversed": "#7B2CBF",
+                 "parity": "#457B9D", "insufficient_data": "#BBBBBB"}
+
+
+GAP_TARGET_LABELS = {"improving": "差距缩小（改善）", "no_clear_change": "无明显变化", "worsening": "差距扩大（恶化）",
+                 "insufficient_data": "数据不足"}
+
+
+POSITION_LABELS = {"below": "低于目标区间", "within": "在目标区间内", "above": "高于目标区间", "unknown": "—"}
+
+
+PARITY_POSITION_LABELS = {"below": "低于均等", "within": "大致均等", "above": "高于均等", "unknown": "—"}
+
+
+MEMBERSHIP_LABELS = {"left": "已划出", "not_yet": "未划入"}
+
+
+FUNNEL_VERDICT_LABELS = {
+    "within": "在控制限内（差异可由随机波动解释）",
+    "low_warning": "低于95%控制限（警示）", "low_alarm": "低于99.8%控制限（明显偏低）",
+    "high_warning": "高于95%控制限（警示）", "high_alarm": "高于99.8%控制限（明显偏高）",
+}
+
+
+#: the English words of the gap tables and headline
+GAP_GROUPS_EN = {"sex": {"labels": ("Female", "Male"), "who": ("women/girls", "men/boys"), "what": "sex"},
+             "urban_rural": {"labels": ("Rural", "Urban"), "who": ("rural", "urban"), "what": "urban–rural"}}
+
+
+GAP_STATUS_LABELS_EN = {"narrowing": "Narrowing", "stable": "No clear change", "widening": "Widening",
+                    "reversed": "Reversed", "parity": "Parity kept", "insufficient_data": "Insufficient data"}
+
+
+# --- the report's headings and English words ---
+
+
+LANGS = ("zh", "en")
+
+
+#: the unit in which a change is stated, when it is not the value's own unit
+CHANGE_UNITS = {"%": (difference_unit("%"), " percentage points"),
+                "‰": (difference_unit("‰"), " per mille points")}
+
+
+COLUMNS_EN = {"编号": "ID", "指标": "Indicator", "基期(2020)": "Baseline (2020)", "最近值": "Latest",
+              "目标": "Target", "状态": "Status", "说明": "Statement", "详情": "Details"}
+
+
+#: the 60_report notebook's section headings (Markdown), Chinese and English
+HEADINGS = {
+    "basic": ("## 一、基本情况\n\n全区人口和出生情况，只列监测数据中有的数（没有的如实说明，不作估计）。",
+              "## 1. The district\n\nPopulation and births of the district: only the figures the monitoring data "
+              "carry (what they do not carry is said, not estimated)."),
+    "overall": ("## 二、总体情况", "## 2. Overview"),
+    "women": ("## 三、妇女发展规划：分领域评估\n\n"
+              "每个领域一张表：基期（2020年）值、最近值、目标、评估状态（颜色和文字）和一句话说明；"
+              "有预警的目标附指标页链接。其下是该领域有数据的数值目标的小图：黑点为观测值，蓝色扇形为80%（深）和95%（浅）预测区间，"
+              "红色点线为目标，橙线为全国。",
+              "## 3. Women's Development Plan: assessment by field\n\nOne table per field: baseline (2020) value, "
+              "latest value, target, status (colour and word) and a one-sentence statement; targets with a warning "
+              "link to their indicator page. Below, small charts of the field's numeric targets with data: black "
+              "dots are observed values, the blue fan the 80% (dark) and 95% (light) projection intervals, the red "
+              "dotted line the target, the orange line China."),
+    "children": ("## 四、儿童发展规划：分领域评估", "## 4. Children's Development Plan: assessment by field"),
+    "warnings": ("## 五、预警清单\n\n按严重程度排序，每条附原因和指标页链接。",
+                 "## 5. Early warnings\n\nMost severe first, each with its reason and a link to the indicator page."),
+    "gaps": ("## 六、性别差距与城乡差距\n\n"
+             "男女之间、城乡之间的差距及其变化（方法见 docs/gaps.md；计数过小的不公布数值）。",
+             "## 6. Sex and urban–rural gaps\n\nGaps between women and men (girls and boys) and between rural and "
+             "urban areas, and how they change (method: docs/gaps.md; values resting on small counts are not "
+             "published)."),
+    "quality": ("## 附件一：数据质量\n\n"
+                "清洗步骤的结果：未报送的指标、被隔离（未采用）的数值、需要复核的数值和空白单元格。",
+                "## Annex 1: Data quality\n\nWhat the cleaning found: indicators not reported, values quarantined "
+                "(not used), values to review and blank cells."),
+    "not_reported": ("### 未报送数据的指标", "### Indicators not reported"),
+    "quarantine": ("### 隔离的数值", "### Quarantined values"),
+    "flagged": ("### 需要复核的数值", "### Values to review"),
+    "missing": ("### 空白单元格（按文件）", "### Blank cells (by file)"),
+    "methods": ("## 附件二：方法说明", "## Annex 2: Methods"),
+}
+
+
+TITLE_EN = "# Monitoring Report of the Yanshi District Women's and Children's Development Plans (2021–2030)"
+
+
+UNITS_EN = {"/10万": " per 100,000", "岁": " years", "元": " yuan", "所": "", "年": " years", "人": "",
+            "百分点": " percentage points", "小时": " hours", "课时": " class hours", "分钟": " minutes",
+            "名/千名儿童": " per 1,000 children", "张/千名儿童": " per 1,000 children", "次": " times", "家": "",
+            "个": ""}
+
+
+#: the plan's words for targets without a value, in English
+TARGET_PHRASES_EN = {"逐步提高": "gradually higher", "逐步下降": "gradually lower", "差距缩小": "gap narrowed",
+                     "定性目标": "qualitative target"}
+
+
+KIND_EN = {"below": "below {v}", "at_most": "at most {v}", "above": "above {v}", "about": "about {v}",
+           "keep_above": "above {v} every year", "keep_below": "below {v} every year"}
+
+
+REASONS_EN = {"unknown_indicator": "indicator not in the catalog", "not_a_year": "year not recognised",
+              "year_out_of_range": "year outside the monitoring period", "unknown_area": "area not recognised",
+              "area_not_in_district": "town no longer in the district that year", "unknown_sex": "sex not recognised",
+              "not_a_number": "not a number", "unit_not_understood": "unit not recognised",
+              "unit_mismatch": "unit cannot be converted", "out_of_range": "outside the possible range",
+              "numerator_exceeds_denominator": "numerator larger than denominator",
+              "no_value": "numerator and denominator but no value can be computed",
+              "duplicate": "reported twice (same value)", "conflicting_duplicate": "reported twice, values differ"}

@@ -1,0 +1,281 @@
+"""The report's generated sentences: one per target from its scorecard row and the data, headings,
+the synthetic-data notice and the district context (births).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from analysis.catalog import Catalog
+from analysis.report.labels import (
+    AREA_EN,
+    CHANGE_UNITS,
+    HEADINGS,
+    KIND_EN,
+    LANGS,
+    SEX_EN,
+    SEX_LABELS,
+    TARGET_PHRASES_EN,
+    TITLE_EN,
+    UNITS_EN,
+    area_label,
+    status_en,
+)
+
+LEVEL_KINDS = ("below", "at_most", "above", "about", "keep_above", "keep_below", "relative")
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
+
+
+def heading(key: str, lang: str = "zh") -> str:
+    """A section heading of the report (Markdown) in ``lang``."""
+    _check_lang(lang)
+    return HEADINGS[key][LANGS.index(lang)]
+
+
+def title_line(lang: str = "zh") -> str:
+    """The English report's title under the notebook's (Chinese) title cell; empty in Chinese."""
+    _check_lang(lang)
+    return TITLE_EN if lang == "en" else ""
+
+
+def synthetic_notice(paths, lang: str = "zh") -> str:
+    """The 模拟数据 notice a page shows whenever any number on it comes from synthetic data, in
+    ``lang``; empty when no figure is synthetic (:func:`analysis.returns.inventory.synthetic_files`)."""
+    from analysis.returns import inventory
+
+    _check_lang(lang)
+    files = inventory.synthetic_files(paths)
+    if not files:
+        return ""
+    if lang == "zh":
+        return ("> **⚠ 模拟数据（synthetic data）**：本页的偃师区数据是为演示和测试生成的模拟数据，"
+                "不是真实统计数据，不得引用。来源文件："
+                + "、".join(f"`{f}`" for f in files[:6]) + (" 等" if len(files) > 6 else "") + "。")
+    return ("> **⚠ Synthetic data (模拟数据)**: the Yanshi District data on this page were generated for "
+            "demonstration and testing; they are not real statistics and must not be cited. Source files: "
+            + ", ".join(f"`{f}`" for f in files[:6]) + (" and more" if len(files) > 6 else "") + ".")
+
+
+def decimals(v: float) -> int:
+    """Sensible decimals for a value as a report writes it: 0 from 100 on, 1 from 1, else 2."""
+    a = abs(v)
+    return 0 if a >= 100 else 1 if a >= 1 else 2
+
+
+def number(v: float, places: int | None = None) -> str:
+    """A number with ``places`` decimals (default: :func:`decimals`), trailing ``.0`` dropped."""
+    if v is None or pd.isna(v) or not np.isfinite(v):
+        return "—"
+    if places is not None:
+        return f"{v:.{places}f}"
+    text = f"{v:.{decimals(v)}f}"
+    return re.sub(r"\.0+$", "", text) if "." in text else text
+
+
+def with_unit(v: float, unit: str, places: int | None = None) -> str:
+    """A number with its unit written after it (``70.7%``, ``12.4/10万``, ``78.2岁``)."""
+    return f"{number(v, places)}{unit or ''}"
+
+
+def probability_words(p: float, lang: str = "zh") -> str:
+    """A probability in bands: 低于5% / 约X% / 高于95% (``under 5%`` / ``about X%`` / ``over 95%``)."""
+    if p is None or pd.isna(p):
+        return "不详" if lang == "zh" else "unknown"
+    if p < 0.05:
+        return "低于5%" if lang == "zh" else "under 5%"
+    if p > 0.95:
+        return "高于95%" if lang == "zh" else "over 95%"
+    return f"约{100 * p:.0f}%" if lang == "zh" else f"about {100 * p:.0f}%"
+
+
+def _target_words(row: pd.Series) -> str:
+    """The target as the plan states it, without the year in brackets (``60%以下``)."""
+    return re.sub(r"（\d{4}年）$", "", str(row.get("target_text") or "")).strip()
+
+
+def target_words_en(row: pd.Series) -> str:
+    """The target in English (``below 60%``) from the kind and value; the plan's words otherwise."""
+    kind, v = str(row.get("target_kind")), row.get("target_value")
+    if kind in KIND_EN and pd.notna(v):
+        unit = _unit(row)
+        return KIND_EN[kind].format(v=f"{number(v)}{UNITS_EN.get(unit, unit)}")
+    words = _target_words(row)
+    if kind == "qualitative":
+        return TARGET_PHRASES_EN["定性目标"]
+    if words in TARGET_PHRASES_EN:
+        return TARGET_PHRASES_EN[words]
+    return re.sub(r"^不低于\s*", "not below ", words)
+
+
+def _unit(row: pd.Series) -> str:
+    u = row.get("unit")
+    return u if isinstance(u, str) else ""
+
+
+def previous_value(observations: pd.DataFrame, indicator_id: str, area: str, sex: str, year: int) -> float:
+    """The series' value in ``year - 1`` (NaN when there is none)."""
+    o = observations
+    hit = o[(o["indicator_id"] == indicator_id) & (o["area"] == area) & (o["sex"] == sex) & (o["year"] == year - 1)]
+    return float(hit["value"].iloc[0]) if len(hit) else float("nan")
+
+
+def change_words(latest: float, previous: float, unit: str, lang: str = "zh") -> str:
+    """``比上年下降0.3个百分点`` (% in percentage points, ‰ in per mille points, else the unit)."""
+    if pd.isna(previous):
+        return "上年无数据" if lang == "zh" else "no value for the previous year"
+    zh_unit, en_unit = CHANGE_UNITS.get(unit, (unit, f" {unit.strip()}" if unit.strip() else ""))
+    d = latest - previous
+    size = number(abs(d), max(decimals(latest), decimals(previous)))
+    if size.strip("0.") == "":
+        return "与上年持平" if lang == "zh" else "unchanged on the previous year"
+    if lang == "zh":
+        return f"比上年{'上升' if d > 0 else '下降'}{size}{zh_unit}"
+    return f"{'up' if d > 0 else 'down'} {size}{en_unit} on the previous year"
+
+
+def _group_words(row: pd.Series, lang: str) -> str:
+    area, sex = str(row["area"]), str(row["sex"])
+    if area == "district" and sex == "total":
+        return ""
+    if lang == "zh":
+        a = "" if area == "district" else area_label(area)
+        return a if sex == "total" else f"{a}{'·' if a else ''}{SEX_LABELS.get(sex, sex)}性"
+    a = "" if area == "district" else AREA_EN.get(area, area)
+    return a if sex == "total" else f"{a}{', ' if a else ''}{SEX_EN.get(sex, sex)}"
+
+
+def _name(row: pd.Series, cat: Catalog | None, lang: str) -> str:
+    iid = row["indicator_id"]
+    if lang == "en" and cat is not None and iid in cat.indicators.index:
+        name = str(cat.indicators.loc[iid, "name_en"])
+        name = name[0].lower() + name[1:] if len(name) > 1 and name[1].islower() else name
+    else:
+        name = str(row["name_zh"])
+    group = _group_words(row, lang)
+    if not group:
+        return name
+    return f"{name}（{group}）" if lang == "zh" else f"{name} ({group})"
+
+
+def status_label(status: str, settings, mode: str = "annual", lang: str = "zh") -> str:
+    """The status in words: the labels of params/assessment.yaml, or English."""
+    if lang == "en":
+        return status_en(status, mode)
+    return settings.label(status, mode)
+
+
+def indicator_sentence(row: pd.Series, observations: pd.DataFrame, projections: pd.DataFrame | None = None,
+                       cat: Catalog | None = None, lang: str = "zh") -> str:
+    """One sentence stating the facts of a scorecard row, e.g.
+
+    ``2024年初中生近视率为70.7%，比上年下降0.3个百分点，按当前趋势2030年约为69.6%（80%区间67.5%–71.5%），
+    达到60%以下目标的概率低于5%。``
+
+    Changes in percentage points for % units, in the unit otherwise; the probability in bands
+    (低于5%, 约X%, 高于95%); direction-only targets ``向好的概率约X%``; qualitative targets
+    ``定性目标，不评分``; too little data: the reason. ``projections`` is accepted for symmetry
+    with the charts (the projection for the target year is on the row itself).
+    """
+    _check_lang(lang)
+    zh = lang == "zh"
+    name, unit, status = _name(row, cat, lang), _unit(row), str(row["status"])
+    if not zh:
+        unit = UNITS_EN.get(unit, unit)
+    if status == "qualitative" or row.get("target_kind") == "qualitative":
+        return f"{name}：定性目标，不评分。" if zh else f"{name}: a qualitative target, not scored."
+    latest, latest_year = row.get("latest_value"), row.get("latest_year")
+    has_latest = pd.notna(latest) and pd.notna(latest_year)
+    if status == "insufficient_data":
+        reason = str(row.get("reason_zh") or "") if zh else str(row.get("reason") or row.get("reason_zh") or "")
+        head = (f"{int(latest_year)}年{name}为{with_unit(latest, unit)}，" if zh else
+                f"In {int(latest_year)}, {name} was {with_unit(latest, unit)}; ") if has_latest else ""
+        if zh:
+            return f"{head}{'' if head else name + '：'}数据不足，无法评估（{reason or '原因未记录'}）。"
+        return f"{head}{'' if head else name + ': '}insufficient data to assess ({reason or 'no reason recorded'})."
+    parts = []
+    if has_latest:
+        y = int(latest_year)
+        prev = previous_value(observations, row["indicator_id"], row["area"], row["sex"], y)
+        change = change_words(float(latest), prev, unit, lang)
+        parts.append(f"{y}年{name}为{with_unit(latest, unit)}，{change}" if zh else
+                     f"In {y}, {name} was {with_unit(latest, unit)}, {change}")
+    else:
+        parts.append(name)
+    ty = int(row["target_year"]) if pd.notna(row.get("target_year")) else None
+    mean, lo, hi = row.get("projection_2030"), row.get("lo80"), row.get("hi80")
+    if ty and pd.notna(mean) and str(row.get("mode")) != "final":
+        if pd.notna(lo) and pd.notna(hi):
+            places = decimals(max(abs(mean), abs(lo), abs(hi)))
+            interval = (f"（80%区间{with_unit(lo, unit, places)}–{with_unit(hi, unit, places)}）" if zh else
+                        f" (80% interval {with_unit(lo, unit, places)}–{with_unit(hi, unit, places)})")
+        else:
+            places, interval = None, ""
+        parts.append(f"按当前趋势{ty}年约为{with_unit(mean, unit, places)}{interval}" if zh else
+                     f"on current trends about {with_unit(mean, unit, places)} in {ty}{interval}")
+    p = row.get("p_meet")
+    target = _target_words(row) if zh else target_words_en(row)
+    if row.get("target_kind") == "direction":
+        parts.append(f"向好的概率{probability_words(p, lang)}" if zh else
+                     f"the probability of improving is {probability_words(p, lang)}")
+    elif str(row.get("mode")) == "final":
+        word = str(row.get("status_zh") or status) if zh else status_label(status, None, "final", "en")
+        parts.append(f"终期评估：{word}" if zh else f"final evaluation: {word.lower()}")
+    elif status == "achieved":
+        parts.append(f"已达到{target}目标，{ty or ''}年仍达标的概率{probability_words(p, lang)}" if zh else
+                     f"the target ({target}) is met; the probability it is still met in {ty or ''} is "
+                     f"{probability_words(p, lang)}")
+    else:
+        parts.append(f"达到{target}目标的概率{probability_words(p, lang)}" if zh else
+                     f"the probability of meeting the target ({target}) is {probability_words(p, lang)}")
+    return ("，".join(parts) + "。") if zh else (", ".join(parts) + ".")
+
+
+BIRTHS_INDICATOR = "C1.3b"  # infant mortality: its denominator is the live births
+
+
+def births(observations: pd.DataFrame) -> pd.DataFrame:
+    """Live births by year: the denominator of infant mortality (C1.3b), district, total and by sex."""
+    o = observations[(observations["indicator_id"] == BIRTHS_INDICATOR) & (observations["area"] == "district")
+                     & observations["denominator"].notna()]
+    if o.empty:
+        return pd.DataFrame(columns=["年份"])
+    table = o.pivot_table(index="year", columns="sex", values="denominator", aggfunc="first")
+    names = {"total": "活产数（合计）", "female": "女", "male": "男"}
+    table = table.reindex(columns=[s for s in names if s in table.columns]).rename(columns=names)
+    table = table.astype("Int64")
+    table.index = table.index.astype(int)
+    return table.rename_axis("年份").reset_index()
+
+
+def district_context(observations: pd.DataFrame, lang: str = "zh") -> tuple[str, pd.DataFrame]:
+    """The district in figures, from the data only: the text (population — or the plain statement
+    that the data carry none — and births) and the table of births by year."""
+    _check_lang(lang)
+    table = births(observations)
+    zh = lang == "zh"
+    population = ("监测数据中没有偃师区分性别的常住人口数，本报告不列人口数（未作估计）。" if zh else
+                  "The monitoring data carry no population of the district by sex: none is given (none estimated). ")
+    if table.empty or "活产数（合计）" not in table.columns:
+        b = ("监测数据中没有出生数（婴儿死亡率的分母）。" if zh else
+             "The data carry no births (the denominator of infant mortality).")
+        return population + b, table
+    last = table.dropna(subset=["活产数（合计）"]).iloc[-1]
+    first = table.dropna(subset=["活产数（合计）"]).iloc[0]
+    y, n = int(last["年份"]), int(last["活产数（合计）"])
+    if zh:
+        b = (f"出生：{y}年全区活产{n}人（婴儿死亡率C1.3b的分母），{int(first['年份'])}年为"
+             f"{int(first['活产数（合计）'])}人。")
+    else:
+        b = (f"Births: {n} live births in {y} (the denominator of infant mortality, C1.3b), "
+             f"{int(first['活产数（合计）'])} in {int(first['年份'])}.")
+    if not zh:
+        table = table.rename(columns={"年份": "Year", "活产数（合计）": "Live births (total)", "女": "girls",
+                                      "男": "boys"})
+    return population + b, table

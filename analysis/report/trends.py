@@ -1,0 +1,198 @@
+"""The trends pages: series overviews, back-test tables, the model card, fan and series charts."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pandas as pd
+
+from analysis.catalog import Catalog
+from analysis.report.labels import AREA_LABELS, CANDIDATE_LABELS, FAMILY_LABELS, SEX_LABELS, area_label
+from analysis.trends.base import COMPARATOR_AREA
+
+log = logging.getLogger(__name__)
+
+
+
+
+
+
+
+
+
+
+
+
+def run_summary(models: pd.DataFrame) -> str:
+    """The run in one paragraph (Chinese): series projected, by family and model, defaults, not projected."""
+    done = models[models["projectable"]]
+    fams = "、".join(f"{FAMILY_LABELS.get(f, f)} {n} 个" for f, n in done["family"].value_counts().items())
+    chosen = "、".join(f"{CANDIDATE_LABELS.get(c, c)} {n} 个" for c, n in done["chosen"].value_counts().items())
+    default = int(done["why"].str.startswith("default").sum())
+    shrunk = int((done["shrinkage_weight"] > 0).sum())
+    return (f"共 {len(models)} 个序列（指标 × 地区 × 性别）：预测 {len(done)} 个，不预测 {len(models) - len(done)} 个"
+            f"（原因见文末）。模型族：{fams or '—'}。选用模型：{chosen or '—'}；其中 {default} 个序列观测值少于 5 个，"
+            f"无法回测，采用默认的趋势模型并放宽区间；{shrunk} 个序列的趋势向全国趋势收缩。")
+
+
+def projection_table(projections: pd.DataFrame, indicator_id: str, area: str, sex: str) -> pd.DataFrame:
+    """One series' fitted and projected values with their intervals (Chinese headers)."""
+    rows = projections[(projections["indicator_id"] == indicator_id) & (projections["area"] == area)
+                       & (projections["sex"] == sex)]
+    if rows.empty:
+        return pd.DataFrame({"说明": ["该序列没有预测值"]})
+    return pd.DataFrame({
+        "年份": rows["year"], "类型": np.where(rows["is_projection"], "预测", "拟合"), "均值": rows["mean"].round(2),
+        "80%区间下限": rows["lo80"].round(2), "80%区间上限": rows["hi80"].round(2),
+        "95%区间下限": rows["lo95"].round(2), "95%区间上限": rows["hi95"].round(2),
+    }).reset_index(drop=True)
+
+
+def not_projected(models: pd.DataFrame) -> pd.DataFrame:
+    """The series that were not projected, each with the reason (never dropped silently)."""
+    rows = models[~models["projectable"]]
+    if rows.empty:
+        return pd.DataFrame({"说明": ["所有序列均已预测"]})
+    return pd.DataFrame({"指标": rows["indicator_id"], "地区": rows["area"].map(area_label),
+                         "性别": rows["sex"].map(lambda s: SEX_LABELS.get(s, s)), "观测数": rows["n_points"],
+                         "原因": rows["reason"]}).reset_index(drop=True)
+
+
+def series_overview(observations: pd.DataFrame, indicator_id: str) -> pd.DataFrame:
+    """The indicator's values as a table: one row per area and sex, one column per year."""
+    sub = observations[observations["indicator_id"] == indicator_id]
+    if sub.empty:
+        return pd.DataFrame({"说明": [f"观测数据中没有指标 {indicator_id} 的数值"]})
+    table = sub.pivot_table(index=["area", "sex"], columns="year", values="value", aggfunc="first")
+    table.index = [f"{area_label(a)}·{SEX_LABELS.get(s, s)}" for a, s in table.index]
+    table.columns = [int(c) for c in table.columns]
+    return table
+
+
+def backtest_table(models: pd.DataFrame, indicator_id: str, area: str, sex: str) -> pd.DataFrame:
+    """Each candidate's back-test scores for one series, in Chinese, the chosen one marked."""
+    hit = models[(models["indicator_id"] == indicator_id) & (models["area"] == area) & (models["sex"] == sex)]
+    if hit.empty:
+        return pd.DataFrame({"说明": [f"没有序列 {indicator_id}/{area_label(area)}/{SEX_LABELS.get(sex, sex)}"]})
+    row = hit.iloc[0]
+    cands = json.loads(row["candidates"])
+    if not cands:
+        text = row["reason"] or row["why"]
+        return pd.DataFrame({"说明": [f"未做回测：{text}"]})
+    return pd.DataFrame([{
+        "候选模型": CANDIDATE_LABELS.get(c["name"], c["name"]), "回测预测数": c["n_forecasts"],
+        "平均绝对误差": c["mae"], "80%区间覆盖率": c["cover80"], "95%区间覆盖率": c["cover95"],
+        "80%区间平均宽度": c["width80"], "加权区间得分": c["wis"], "选中": "✔" if c["name"] == row["chosen"] else "",
+    } for c in cands])
+
+
+def model_card(models: pd.DataFrame, indicator_id: str, area: str, sex: str) -> str:
+    """One series' model record in words (Markdown, Chinese with the engine's English reasons)."""
+    hit = models[(models["indicator_id"] == indicator_id) & (models["area"] == area) & (models["sex"] == sex)]
+    name = f"{indicator_id}（{area_label(area)}，{SEX_LABELS.get(sex, sex)}）"
+    if hit.empty:
+        return f"**{name}**：观测数据中没有这一序列，无法预测。"
+    row = hit.iloc[0]
+    if not row["projectable"]:
+        return f"**{name}**：不做预测。原因：{row['reason']}。"
+    lines = [f"**{name}**：{row['n_points']} 个观测值（{row['first_year']}—{row['last_year']}年）。",
+             f"- 模型族：{FAMILY_LABELS.get(row['family'], row['family'])}",
+             f"- 选用模型：{CANDIDATE_LABELS.get(row['chosen'], row['chosen'])}（`{row['model']}`）",
+             f"- 选择理由：{row['why']}"]
+    if row["comparator"]:
+        lines.append(f"- 向全国趋势收缩：权重 {row['shrinkage_weight']:.2f}（本地斜率 {row['own_slope']:.4f}，"
+                     f"全国斜率 {row['comparator_slope']:.4f}，采用 {row['slope']:.4f}；模型尺度上每年）")
+    else:
+        lines.append("- 向全国趋势收缩：未使用（无全国对比序列，或所选模型不是趋势模型）")
+    if row["warnings"]:
+        lines.append(f"- 提示：{row['warnings']}")
+    return "\n".join(lines)
+
+
+def models_overview(models: pd.DataFrame) -> pd.DataFrame:
+    """Every series' chosen model in one table (Chinese headers)."""
+    return pd.DataFrame({
+        "指标": models["indicator_id"], "地区": models["area"].map(area_label),
+        "性别": models["sex"].map(lambda s: SEX_LABELS.get(s, s)), "观测数": models["n_points"],
+        "模型族": models["family"].map(lambda f: FAMILY_LABELS.get(f, f)),
+        "选用模型": models["chosen"].map(lambda c: CANDIDATE_LABELS.get(c, c)),
+        "收缩权重": models["shrinkage_weight"].round(2), "不预测原因": models["reason"],
+    })
+
+
+def series_chart(observations: pd.DataFrame, indicator_id: str, catalog: Catalog):
+    """The indicator's observed series, one panel per sex, one line per area (towns in grey)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    sub = observations[observations["indicator_id"] == indicator_id]
+    sexes = [s for s in ("total", "female", "male") if s in set(sub["sex"])] or ["total"]
+    fig, axes = plt.subplots(1, len(sexes), figsize=(5.2 * len(sexes), 3.8), sharey=True, squeeze=False)
+    entry = catalog.indicators.loc[indicator_id] if indicator_id in catalog.indicators.index else None
+    unit = entry["unit"] if entry is not None and isinstance(entry["unit"], str) else ""
+    for ax, sex in zip(axes[0], sexes, strict=True):
+        for area, g in sub[sub["sex"] == sex].groupby("area"):
+            g = g.sort_values("year")
+            named = area in AREA_LABELS
+            ax.plot(g["year"], g["value"], marker="o" if named else None, lw=2 if named else 0.8,
+                    color=None if named else "#bbbbbb", label=area_label(area) if named else None)
+        ax.set_title(SEX_LABELS.get(sex, sex))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("年份")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
+    axes[0][0].set_ylabel(unit)
+    title = entry["name_zh"] if entry is not None else indicator_id
+    fig.suptitle(f"{indicator_id} {title}：分性别、分地区的观测值（灰线为各镇街）"
+                 + ("" if len(sub) else "（暂无数据）"))
+    fig.tight_layout()
+    return fig
+
+
+def fan_chart(projections: pd.DataFrame, observations: pd.DataFrame, indicator_id: str, area: str = "district",
+              sex: str = "total", *, catalog: Catalog):
+    """Observed values, fitted line and the projection to 2030 as a fan (80 % and 95 %
+    intervals), with the 2030 target line and the national comparator."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    entry = catalog.indicators.loc[indicator_id] if indicator_id in catalog.indicators.index else None
+    unit = entry["unit"] if entry is not None and isinstance(entry["unit"], str) else ""
+    fig, ax = plt.subplots(figsize=(8, 4.6))
+    key = (projections["indicator_id"] == indicator_id) & (projections["area"] == area) & (projections["sex"] == sex)
+    proj = projections[key].sort_values("year")
+    fut, fit = proj[proj["is_projection"]], proj[~proj["is_projection"]]
+    if len(fut):
+        last_fit = fit.tail(1)
+        band = pd.concat([last_fit.assign(lo95=last_fit["mean"], hi95=last_fit["mean"], lo80=last_fit["mean"],
+                                          hi80=last_fit["mean"]), fut])
+        ax.fill_between(band["year"], band["lo95"], band["hi95"], color="#4C72B0", alpha=0.18, label="95%预测区间")
+        ax.fill_between(band["year"], band["lo80"], band["hi80"], color="#4C72B0", alpha=0.35, label="80%预测区间")
+        ax.plot(band["year"], band["mean"], color="#4C72B0", lw=2, label="预测值")
+    if len(fit):
+        ax.plot(fit["year"], fit["mean"], color="#4C72B0", lw=1, ls="--", label="拟合值")
+    own = observations[(observations["indicator_id"] == indicator_id) & (observations["area"] == area)
+                       & (observations["sex"] == sex)].sort_values("year")
+    ax.plot(own["year"], own["value"], "o", color="#222222", label=f"{area_label(area)}观测值")
+    comp = observations[(observations["indicator_id"] == indicator_id) & (observations["area"] == COMPARATOR_AREA)]
+    comp = comp[comp["sex"] == (sex if sex in set(comp["sex"]) else "total")].sort_values("year")
+    if len(comp) and area != COMPARATOR_AREA:
+        ax.plot(comp["year"], comp["value"], "s-", color="#DD8452", ms=4, lw=1, label="全国")
+        cproj = projections[(projections["indicator_id"] == indicator_id) & (projections["area"] == COMPARATOR_AREA)
+                            & (projections["sex"] == comp["sex"].iloc[0]) & projections["is_projection"]]
+        if len(cproj):
+            ax.plot(cproj["year"], cproj["mean"], ls="--", color="#DD8452", lw=1, label="全国预测值")
+    if entry is not None and pd.notna(entry.get("value")):
+        ax.axhline(float(entry["value"]), color="#C44E52", ls=":", lw=1.5,
+                   label=f"{int(entry['year'])}年目标 {entry['value']:g}{unit}")
+    name = entry["name_zh"] if entry is not None else indicator_id
+    note = "" if len(proj) else "（该序列没有预测：数据不足或暂无数据）"
+    ax.set_title(f"{name}（{unit}）：{area_label(area)}，{SEX_LABELS.get(sex, sex)}{note}")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("年份")
+    ax.set_ylabel(unit)
+    ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    return fig

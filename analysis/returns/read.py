@@ -1,0 +1,317 @@
+"""Reading the departments' returns as delivered: every file under ``data/raw/``.
+
+Three shapes are read (``docs/returns.md``): the standard return (an Excel form written by
+:mod:`analysis.template`), legacy workbooks in a department's own layout with a mapping
+file beside them, and long CSV files in UTF-8, UTF-8 with BOM, GBK or GB18030. Each reader
+turns a file into *raw values* — one reported figure each, with the exact file, sheet and
+cell it came from — and the cells that were expected but empty. Interpreting the values
+(indicator, unit, area, checks) is :mod:`analysis.clean`'s job; reading never drops or
+changes a value.
+
+A file that cannot be read (corrupt, password-protected, empty, no recognisable table) is
+reported as a file problem and the other files are still read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from openpyxl.utils import column_index_from_string, get_column_letter
+
+from analysis import config
+from analysis.returns import parse, template
+
+log = logging.getLogger(__name__)
+
+MAPPING_SUFFIX = ".mapping.yaml"
+DOC_SUFFIXES = {".md", ".txt", ".pdf", ".docx", ".doc"}
+ENCODINGS = (("utf-8-sig", "UTF-8 with BOM"), ("utf-8", "UTF-8"), ("gb18030", "GBK/GB18030"))
+
+#: long CSV columns and the headers that name them (English or Chinese)
+CSV_COLUMNS = {
+    "indicator_id": ["indicator_id", "indicator", "指标编号", "指标", "指标名称"],
+    "year": ["year", "年份", "年度"],
+    "area": ["area", "地区", "区域"],
+    "sex": ["sex", "性别"],
+    "value": ["value", "数值", "值"],
+    "unit": ["unit", "单位"],
+    "numerator": ["numerator", "分子"],
+    "denominator": ["denominator", "分母"],
+    "flags": ["flags", "标记"],
+}
+CSV_REQUIRED = ("indicator_id", "year", "area")
+
+
+@dataclass
+class RawRead:
+    """Everything read from a raw folder."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    missing: list[dict[str, Any]] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+
+class FileProblem(Exception):
+    """A file (or sheet) that cannot be read, with the reason in plain words."""
+
+    def __init__(self, message: str, sheet: str = ""):
+        super().__init__(message)
+        self.sheet = sheet
+
+
+def read_raw(raw_dir: str | Path) -> RawRead:
+    """Read every file under ``raw_dir`` (hidden files aside), in path order."""
+    base = config.resolve(raw_dir)
+    if not base.is_dir():
+        raise FileNotFoundError(f"raw-data folder {config.display_path(base)} does not exist")
+    out = RawRead()
+    for path in sorted(p for p in base.rglob("*") if p.is_file()):
+        rel = path.relative_to(base).as_posix()
+        if any(part.startswith(".") for part in Path(rel).parts):
+            continue
+        kind, n_before = "", len(out.records)
+        try:
+            kind = _read_file(path, rel, out)
+        except FileProblem as exc:
+            kind = "problem"
+            out.problems.append({"source_file": rel, "source_sheet": exc.sheet, "problem": str(exc)})
+            log.warning("%s: %s", rel, exc)
+        out.files.append({"file": rel, "read_as": kind, "values": len(out.records) - n_before})
+        log.info("%s: %s, %d values", rel, kind, len(out.records) - n_before)
+    return out
+
+
+def _read_file(path: Path, rel: str, out: RawRead) -> str:
+    suffix = path.suffix.lower()
+    if path.name.endswith(MAPPING_SUFFIX):
+        workbook = path.with_name(path.name[: -len(MAPPING_SUFFIX)])
+        if not workbook.is_file():
+            raise FileProblem(f"mapping for '{workbook.name}', which is not in the folder")
+        return "mapping"
+    if suffix in DOC_SUFFIXES:
+        return "documentation"
+    if path.stat().st_size == 0:
+        raise FileProblem("the file is empty")
+    if suffix == ".csv":
+        records, missing = read_csv(path, rel)
+        out.records += records
+        out.missing += missing
+        return "long CSV"
+    if suffix in (".xlsx", ".xlsm"):
+        wb = _open_workbook(path)
+        info = template.form_info(wb)
+        if info is not None:
+            records, missing = template.read_template(wb, info, rel)
+            out.records += records
+            out.missing += missing
+            return f"standard return ({info.get('department')}, {info.get('year')})"
+        mapping = path.with_name(path.name + MAPPING_SUFFIX)
+        if not mapping.is_file():
+            raise FileProblem("a workbook that is neither a standard return nor described by a "
+                              f"mapping file ('{mapping.name}' beside it)")
+        records, missing = read_legacy(wb, config.read_yaml(mapping), rel, mapping.name)
+        out.records += records
+        out.missing += missing
+        return "legacy sheet"
+    if suffix == ".xls":
+        raise FileProblem("an old-format .xls workbook: save it as .xlsx in Excel and deliver again")
+    raise FileProblem(f"a '{suffix or path.name}' file is not a return the suite reads "
+                      "(.xlsx, .csv, with .mapping.yaml and documentation beside them)")
+
+
+def _open_workbook(path: Path):
+    """Open a workbook for its values; corrupt and password-protected files are FileProblems."""
+    if not zipfile.is_zipfile(path):
+        # an encrypted .xlsx is an OLE compound file, not a zip
+        with path.open("rb") as fh:
+            head = fh.read(8)
+        if head.startswith(b"\xd0\xcf\x11\xe0"):
+            raise FileProblem("the workbook is password-protected (or an old .xls renamed): "
+                              "ask the department for an unprotected copy")
+        raise FileProblem("the file is not a readable Excel workbook (corrupt or not .xlsx)")
+    try:
+        return openpyxl.load_workbook(path, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise FileProblem(f"the workbook cannot be opened: {exc}") from exc
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Decode CSV bytes, detecting UTF-8 (with or without BOM) and GBK/GB18030.
+
+    Each encoding is tried strictly, so a file is never half-read with replacement
+    characters; bytes that fit none are a :class:`FileProblem`.
+    """
+    for codec, label in ENCODINGS:
+        if codec == "utf-8-sig" and not data.startswith(b"\xef\xbb\xbf"):
+            continue
+        try:
+            return data.decode(codec), label
+        except UnicodeDecodeError:
+            continue
+    from charset_normalizer import from_bytes
+
+    guess = from_bytes(data).best()
+    raise FileProblem("the text is neither UTF-8 nor GBK/GB18030"
+                      + (f" (it looks like {guess.encoding})" if guess else ""))
+
+
+def read_csv(path: Path, rel: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Read a long CSV: (raw values, rows stating no value); one raw value per row, the cell of
+    each column kept (``C12``)."""
+    text, encoding = decode(path.read_bytes())
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise FileProblem("no header row")
+    header = [parse.fold(h).casefold() for h in rows[0]]
+    columns: dict[str, int] = {}
+    for name, labels in CSV_COLUMNS.items():
+        for i, h in enumerate(header):
+            if h in {parse.fold(lab).casefold() for lab in labels} and name not in columns:
+                columns[name] = i
+    absent = [n for n in CSV_REQUIRED if n not in columns]
+    if absent or ("value" not in columns and not {"numerator", "denominator"} <= set(columns)):
+        need = absent or ["value (or numerator and denominator)"]
+        raise FileProblem(f"no recognisable table: the header row lacks {', '.join(need)} "
+                          f"(found: {', '.join(rows[0])})")
+    log.info("%s: %s, %d rows", rel, encoding, len(rows) - 1)
+
+    def cell(row: list[str], name: str) -> Any:
+        i = columns.get(name)
+        return row[i] if i is not None and i < len(row) else None
+
+    def ref(name: str, r: int) -> str | None:
+        i = columns.get(name)
+        return f"{get_column_letter(i + 1)}{r}" if i is not None else None
+
+    records, missing = [], []
+    for r, row in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in row):
+            continue
+        parts = {p: cell(row, p) for p in ("value", "numerator", "denominator")}
+        filled = {p: v for p, v in parts.items() if not parse.is_missing(v)}
+        base = {"source_file": rel, "source_sheet": "", "reader": "csv",
+                "indicator_raw": cell(row, "indicator_id"), "year_raw": cell(row, "year"),
+                "area_raw": cell(row, "area"), "sex_raw": cell(row, "sex")}
+        if not filled:  # a row stating no value: missing, for the coverage report
+            missing.append({**base, "source_cell": ref("value", r) or ref("numerator", r),
+                            "marker": str(parts["value"] or "")})
+            continue
+        first = next(p for p in ("value", "numerator", "denominator") if p in filled)
+        records.append({
+            **base, "source_cell": ref(first, r), "unit_hint": cell(row, "unit"),
+            **{f"{p}_raw": filled.get(p) for p in parts},
+            **{f"{p}_cell": ref(p, r) for p in parts},
+            "flags_raw": cell(row, "flags") or "", "percent_format": False,
+        })
+    return records, missing
+
+
+# --- legacy workbooks -----------------------------------------------------------------------
+
+LEGACY_KEYS = {"sheet", "header_rows", "first_data_row", "label_column", "rows", "labels",
+               "area", "indicator", "sex", "unit"}
+
+
+def _merged_value(ws, row: int, col: int) -> Any:
+    """A cell's value, or the value of the merged range it lies in (merged headers)."""
+    value = ws.cell(row, col).value
+    if value is not None:
+        return value
+    for rng in ws.merged_cells.ranges:
+        if rng.min_row <= row <= rng.max_row and rng.min_col <= col <= rng.max_col:
+            return ws.cell(rng.min_row, rng.min_col).value
+    return None
+
+
+def read_legacy(wb, mapping: dict, rel: str, mapping_name: str) -> tuple[list[dict], list[dict]]:
+    """Read a workbook in a department's own layout as its mapping file describes it."""
+    if not isinstance(mapping, dict) or not isinstance(mapping.get("sheets"), list):
+        raise FileProblem(f"{mapping_name}: expected a list 'sheets'")
+    records, missing = [], []
+    for spec in mapping["sheets"]:
+        name = spec.get("sheet")
+        unknown = set(spec) - LEGACY_KEYS
+        if unknown:
+            raise FileProblem(f"{mapping_name}: unknown key(s) {sorted(unknown)}", name or "")
+        if name not in wb.sheetnames:
+            raise FileProblem(f"{mapping_name} names sheet '{name}', which the workbook does not "
+                              f"have ({', '.join(wb.sheetnames)})", name or "")
+        r, m = _read_legacy_sheet(wb[name], spec, rel, mapping_name)
+        records += r
+        missing += m
+    return records, missing
+
+
+def _read_legacy_sheet(ws, spec: dict, rel: str, mapping_name: str):
+    sheet = ws.title
+    rows_are = spec.get("rows", "indicator")
+    if rows_are not in ("indicator", "area"):
+        raise FileProblem(f"{mapping_name}: 'rows' must be 'indicator' or 'area'", sheet)
+    label_col = column_index_from_string(spec.get("label_column", "A"))
+    header_rows = spec.get("header_rows") or []
+    first = spec.get("first_data_row")
+    if not header_rows or not first:
+        raise FileProblem(f"{mapping_name}: 'header_rows' and 'first_data_row' are required", sheet)
+    labels = {parse.fold(str(k)): v for k, v in (spec.get("labels") or {}).items()}
+    notes = tuple(parse.fold(p) for p in parse.cleaning_rules()["note_prefixes"])
+
+    columns = {}
+    for col in range(1, ws.max_column + 1):
+        if col == label_col:
+            continue
+        heading = "".join(str(_merged_value(ws, r, col) or "") for r in header_rows)
+        if parse.fold(heading).startswith(notes):
+            continue  # a 备注 / 说明 column: notes, not values
+        columns[col] = {"heading": heading, "year": parse.year_in_header(heading),
+                        "sex": parse.sex_in_header(heading), "unit": parse.unit_in_header(heading)}
+    if not any(c["year"] for c in columns.values()):
+        raise FileProblem(f"no recognisable table: no column header in rows {header_rows} names a "
+                          "year", sheet)
+
+    records, missing = [], []
+    for r in range(first, ws.max_row + 1):
+        label = ws.cell(r, label_col).value
+        label_text = parse.fold(str(label)) if label is not None else ""
+        if label_text.startswith(notes):
+            continue
+        row_unit = parse.unit_in_header(label_text) if label_text else None
+        for col, head in columns.items():
+            cell = ws.cell(r, col)
+            raw = cell.value
+            if rows_are == "indicator":
+                indicator = labels.get(label_text, label if label is not None else None)
+                area = spec.get("area")
+            else:
+                indicator = spec.get("indicator")
+                area = label
+            if parse.is_missing(raw):
+                if head["year"] and label_text and raw is not None:
+                    missing.append({"source_file": rel, "source_sheet": sheet,
+                                    "source_cell": cell.coordinate, "indicator_raw": indicator,
+                                    "year_raw": head["year"], "area_raw": area,
+                                    "sex_raw": head["sex"] or spec.get("sex", "total"),
+                                    "reader": "legacy", "marker": str(raw)})
+                continue
+            records.append({
+                "source_file": rel, "source_sheet": sheet, "source_cell": cell.coordinate,
+                "reader": "legacy", "indicator_raw": indicator,
+                "year_raw": head["year"] if head["year"] else f"(column header '{head['heading']}')",
+                "area_raw": area, "sex_raw": head["sex"] or spec.get("sex", "total"),
+                "value_raw": raw, "numerator_raw": None, "denominator_raw": None,
+                "value_cell": cell.coordinate, "numerator_cell": None, "denominator_cell": None,
+                "unit_hint": head["unit"] or row_unit or spec.get("unit"),
+                "percent_format": isinstance(raw, int | float) and "%" in (cell.number_format or ""),
+                "flags_raw": "",
+            })
+    return records, missing

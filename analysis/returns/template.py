@@ -1,0 +1,252 @@
+"""The standard return: the Excel form a department fills in, and reading it back.
+
+``plan-monitor template --department 卫健委 --year 2024 --out F.xlsx`` writes one sheet
+``填报表`` with a row per indicator the department reports (from the catalog) and, where the
+catalog monitors it so, a row per urban/rural area or per town; columns for female, male and
+total, each with value, numerator and denominator when the indicator is a rate. Units are
+printed beside each row, cells carry number validation and a drop-down for the data source,
+and a hidden sheet ``_form`` identifies the form, so a filled-in form is read back without
+any configuration (see :func:`read_template`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from analysis import atomic, config
+from analysis.catalog import Catalog
+from analysis.returns import parse
+
+log = logging.getLogger(__name__)
+
+FORM_ID = "plan-monitor-return"
+FORM_VERSION = 1
+DATA_SHEET = "填报表"
+FORM_SHEET = "_form"
+HEADER_ROWS = (5, 6)
+FIRST_DATA_ROW = 7
+#: sex → (column of value, numerator, denominator)
+SEX_COLUMNS = {"female": ("E", "F", "G"), "male": ("H", "I", "J"), "total": ("K", "L", "M")}
+SEX_HEADINGS = {"female": "女性", "male": "男性", "total": "合计"}
+SOURCE_COLUMN, NOTE_COLUMN = "N", "O"
+DATA_SOURCES = ["统计报表", "行政记录", "抽样调查", "估算"]
+RATE_KINDS = {"proportion", "rate"}
+
+GREY = PatternFill("solid", fgColor="DDDDDD")
+HEAD = PatternFill("solid", fgColor="DCE6F1")
+THIN = Side(style="thin", color="999999")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+
+
+@dataclass(frozen=True)
+class FormRow:
+    """One row of the form: an indicator for one area."""
+
+    indicator_id: str
+    name_zh: str
+    unit: str
+    area: str
+    by_sex: bool
+    with_counts: bool
+
+
+def catalog_checksum(cat: Catalog) -> str:
+    """SHA-256 of the catalog file: the form says which catalog it was made from."""
+    return hashlib.sha256(cat.path.read_bytes()).hexdigest()
+
+
+def areas_in(year: int) -> list[str]:
+    """The district's towns in ``year``: current ones, and former ones up to their last year."""
+    spec = parse.areas()
+    towns = list(spec["towns"])
+    towns += [name for name, t in (spec.get("former_towns") or {}).items() if t["last_year"] >= year]
+    return towns
+
+
+def form_rows(cat: Catalog, department: str, year: int) -> list[FormRow]:
+    """The rows of a department's form: each monitorable quantitative indicator it reports,
+    for the district, then urban and rural, then each town, as the catalog's breakdowns ask."""
+    t = cat.indicators
+    collected = t["monitorable"] & (t["kind"] != "qualitative")
+    # a gap of another indicator is computed from that indicator's areas, not collected
+    collected &= ~((t["direction"] == "narrow") & t["gap_of"].notna())
+    # the comparator of a relative target is collected even when its own target is qualitative
+    collected |= t["id"].isin(t.loc[t["kind"] == "relative", "relative_to"])
+    mine = t[(t["department"] == department) & collected]
+    district = parse.areas()["district"]["labels"][0]
+    rows = []
+    for _, e in mine.iterrows():
+        unit = e["unit"] or ""
+        kind = parse.units().get(unit, {}).get("kind")
+        areas = [district]
+        if "urban_rural" in e["breakdowns"]:
+            areas += ["城镇", "农村"]
+        if "town" in e["breakdowns"]:
+            areas += areas_in(year)
+        for area in areas:
+            rows.append(FormRow(e["id"], e["name_zh"], unit, area, "sex" in e["breakdowns"],
+                                kind in RATE_KINDS))
+    return rows
+
+
+def write_template(cat: Catalog, department: str, year: int, out: str | Path) -> Path:
+    """Write the department's blank return for ``year`` to ``out`` (atomically, reproducibly)."""
+    departments = config.read_yaml(config.DEPARTMENTS_FILE)["departments"]
+    if department not in departments:
+        raise ValueError(f"department '{department}' is not in params/departments.yaml "
+                         f"({', '.join(departments)})")
+    rows = form_rows(cat, department, year)
+    if not rows:
+        raise ValueError(f"the catalog has no monitorable indicator reported by {department}")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = DATA_SHEET
+    full_name = departments[department]["name"]
+    ws["A1"] = f"偃师区妇女儿童发展规划监测数据填报表（{year}年度）"
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.merge_cells("A1:O1")
+    ws["A2"] = (f"填报单位：{full_name}　　统计年度：{year}年　　"
+                "请在白色单元格填写数值；有分子、分母的请一并填写；无数据的留空，不要填“0”。")
+    ws.merge_cells("A2:O2")
+    ws["A3"] = "单位一栏为指标的计量单位，请按该单位填写（如 93.5 表示 93.5%）。灰色单元格无需填写。"
+    ws.merge_cells("A3:O3")
+    _write_header(ws)
+    number = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0",
+                            allow_blank=True, showErrorMessage=True,
+                            errorTitle="数值有误", error="请填写不小于0的数字（不要带单位或文字）")
+    source = DataValidation(type="list", formula1='"' + ",".join(DATA_SOURCES) + '"',
+                            allow_blank=True)
+    ws.add_data_validation(number)
+    ws.add_data_validation(source)
+    for i, row in enumerate(rows):
+        r = FIRST_DATA_ROW + i
+        for col, value in zip("ABCD", (row.indicator_id, row.name_zh, row.unit, row.area), strict=True):
+            ws[f"{col}{r}"] = value
+        for sex, cols in SEX_COLUMNS.items():
+            for j, col in enumerate(cols):
+                cell = ws[f"{col}{r}"]
+                cell.border = BOX
+                wanted = (sex == "total" or row.by_sex) and (j == 0 or row.with_counts)
+                if wanted:
+                    number.add(cell.coordinate)
+                else:
+                    cell.fill = GREY
+        source.add(f"{SOURCE_COLUMN}{r}")
+        for col in "ABCD" + SOURCE_COLUMN + NOTE_COLUMN:
+            ws[f"{col}{r}"].border = BOX
+    widths = {"A": 10, "B": 34, "C": 12, "D": 12, SOURCE_COLUMN: 12, NOTE_COLUMN: 24}
+    for col in "EFGHIJKLM":
+        widths[col] = 10
+    for col, width in widths.items():
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = f"E{FIRST_DATA_ROW}"
+
+    form = wb.create_sheet(FORM_SHEET)
+    for r, (key, value) in enumerate([("form", FORM_ID), ("version", FORM_VERSION),
+                                      ("department", department), ("year", year),
+                                      ("catalog_sha256", catalog_checksum(cat)),
+                                      ("rows", len(rows))], start=1):
+        form[f"A{r}"], form[f"B{r}"] = key, value
+    form.sheet_state = "hidden"
+    path = atomic.save_workbook(wb, out)
+    log.info("template for %s %d: %d rows -> %s", department, year, len(rows), path)
+    return path
+
+
+def _write_header(ws) -> None:
+    top, sub = HEADER_ROWS
+    for col, text in zip("ABCD", ("指标编号", "指标名称", "单位", "地区"), strict=True):
+        ws[f"{col}{top}"] = text
+        ws.merge_cells(f"{col}{top}:{col}{sub}")
+    for sex, cols in SEX_COLUMNS.items():
+        ws[f"{cols[0]}{top}"] = SEX_HEADINGS[sex]
+        ws.merge_cells(f"{cols[0]}{top}:{cols[-1]}{top}")
+        for col, text in zip(cols, ("数值", "分子", "分母"), strict=True):
+            ws[f"{col}{sub}"] = text
+    for col, text in ((SOURCE_COLUMN, "数据来源"), (NOTE_COLUMN, "备注")):
+        ws[f"{col}{top}"] = text
+        ws.merge_cells(f"{col}{top}:{col}{sub}")
+    for r in HEADER_ROWS:
+        for c in range(1, 16):
+            cell = ws.cell(r, c)
+            cell.fill, cell.border = HEAD, BOX
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+
+def form_info(wb) -> dict[str, Any] | None:
+    """The identification of a standard return (its hidden sheet), or None for other workbooks."""
+    if FORM_SHEET not in wb.sheetnames:
+        return None
+    ws = wb[FORM_SHEET]
+    info = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(1, ws.max_row + 1)}
+    return info if info.get("form") == FORM_ID else None
+
+
+def read_template(wb, info: dict[str, Any], source_file: str) -> tuple[list[dict], list[dict]]:
+    """Read a filled-in standard return: (raw values, missing cells).
+
+    A raw value is one row and sex with anything in its value, numerator or denominator cell;
+    the row's indicator id and area are read from the visible cells (so a sorted form still
+    reads right), the year from the form. Cells expected but left blank are returned as
+    missing, for the coverage report.
+    """
+    ws = wb[DATA_SHEET]
+    year = info["year"]
+    records, missing = [], []
+    for r in range(FIRST_DATA_ROW, ws.max_row + 1):
+        indicator = ws[f"A{r}"].value
+        area = ws[f"D{r}"].value
+        unit = ws[f"C{r}"].value
+        for sex, cols in SEX_COLUMNS.items():
+            cells = [ws[f"{c}{r}"] for c in cols]
+            raw = [c.value for c in cells]
+            filled = [not parse.is_missing(v) for v in raw]
+            expected = cells[0].fill != GREY and cells[0].fill.fgColor.rgb != GREY.fgColor.rgb
+            base = {"source_file": source_file, "source_sheet": DATA_SHEET,
+                    "indicator_raw": indicator, "year_raw": year, "area_raw": area,
+                    "sex_raw": sex, "reader": "template"}
+            if not any(filled):
+                if indicator is not None and expected:
+                    missing.append({**base, "source_cell": cells[0].coordinate,
+                                    "marker": "" if raw[0] is None else str(raw[0])})
+                continue
+            first = next(c for c, f in zip(cells, filled, strict=True) if f)
+            records.append({
+                **base, "source_cell": first.coordinate, "unit_hint": unit,
+                **{f"{part}_raw": (c.value if f else None)
+                   for part, c, f in zip(("value", "numerator", "denominator"), cells, filled, strict=True)},
+                **{f"{part}_cell": c.coordinate
+                   for part, c in zip(("value", "numerator", "denominator"), cells, strict=True)},
+                "percent_format": "%" in (cells[0].number_format or ""),
+            })
+    return records, missing
+
+
+def fill_template(path: str | Path, values: list[dict[str, Any]]) -> Path:
+    """Write values into a blank standard return, as a department would, and save it.
+
+    ``values``: dicts with ``indicator_id``, ``area`` (as the form writes it: 偃师区, 城镇, a
+    town), ``sex`` (female/male/total) and any of ``value``, ``numerator``, ``denominator``
+    (a number, or text as a department might type it). Raises KeyError naming the row the
+    form does not have. Used to fill forms programmatically (tests, the synthetic sample).
+    """
+    wb = openpyxl.load_workbook(path)
+    ws = wb[DATA_SHEET]
+    rows = {(ws[f"A{r}"].value, ws[f"D{r}"].value): r for r in range(FIRST_DATA_ROW, ws.max_row + 1)}
+    for v in values:
+        r = rows.get((v["indicator_id"], v["area"]))
+        if r is None:
+            raise KeyError(f"{config.display_path(Path(path))} has no row for {v['indicator_id']} in {v['area']}")
+        for part, col in zip(("value", "numerator", "denominator"), SEX_COLUMNS[v["sex"]], strict=True):
+            if v.get(part) is not None:
+                ws[f"{col}{r}"] = v[part]
+    return atomic.save_workbook(wb, path)

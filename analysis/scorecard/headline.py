@@ -1,0 +1,68 @@
+"""The headline counts of a scorecard and the targets carrying a warning."""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analysis import config
+from analysis.catalog import plan_order
+from analysis.scorecard.settings import DIRECTION_STATUSES, LEVEL_STATUSES, SCORED_KINDS, Settings
+
+log = logging.getLogger(__name__)
+
+
+def headline(scorecard: pd.DataFrame, settings: Settings) -> dict[str, Any]:
+    """The counts an official report gives, on the headline rows (one per target).
+
+    ``n``: the targets with a value or a comparator that are counted (the catalog's monitorable
+    ones, or all: ``headline.count``), by status; ``rate`` = achieved / denominator, the
+    denominator ``n`` minus insufficient data (``assessable``) or ``n`` (``all``); direction-only
+    targets by status; qualitative targets; and the rest, so that the groups add up to the
+    number of targets.
+    """
+    rows = scorecard[scorecard["is_headline"]]
+    scored = rows[rows["target_kind"].isin(SCORED_KINDS)]
+    counted = scored[scored["monitorable"]] if settings.headline_count == "monitorable" else scored
+    not_counted = scored.drop(counted.index)
+    direction = rows[rows["target_kind"] == "direction"]
+    qualitative = rows[rows["target_kind"] == "qualitative"]
+    by = counted["status"].value_counts()
+    counts = {s: int(by.get(s, 0)) for s in LEVEL_STATUSES}
+    n = len(counted)
+    denominator = n - counts["insufficient_data"] if settings.headline_denominator == "assessable" else n
+    dby = direction["status"].value_counts()
+    mode = str(rows["mode"].iloc[0]) if len(rows) else "annual"
+    return {
+        "mode": mode, "year": int(rows["year"].iloc[0]) if len(rows) else None, "n": n, "counts": counts,
+        "denominator": denominator,
+        "rate": counts["achieved"] / denominator if denominator else math.nan,
+        "expected_rate": (counts["achieved"] + counts["on_track"]) / denominator if denominator else math.nan,
+        "not_counted": len(not_counted), "not_counted_statuses": not_counted["status"].value_counts().to_dict(),
+        "direction": {s: int(dby.get(s, 0)) for s in (*DIRECTION_STATUSES, "insufficient_data")},
+        "n_direction": len(direction), "n_qualitative": len(qualitative), "n_targets": len(rows),
+        "basic": bool(settings.basic_enabled), "basic_share": settings.basic_share,
+        "schedule": {k: int((counted["schedule"] == k).sum()) for k in ("ahead", "behind", "met")}
+        if "schedule" in counted else {},
+    }
+
+
+def warned_ids(scorecard: pd.DataFrame) -> list[str]:
+    """The ids of the targets any of whose rows carries an early warning, in plan order: the
+    indicators that get a page of their own in the report."""
+    column = "warning_codes" if "warning_codes" in scorecard.columns else "warnings"
+    warned = scorecard.loc[scorecard[column].fillna("").astype(str).str.strip() != "", "indicator_id"]
+    return sorted(set(warned), key=plan_order)
+
+
+def warned_indicators(processed_dir: str | Path = config.PROCESSED_DIR) -> list[str]:
+    """:func:`warned_ids` of the scorecard written in ``processed_dir``."""
+    path = config.resolve(processed_dir) / "scorecard.parquet"
+    if not path.is_file():
+        raise FileNotFoundError(f"{config.display_path(path)} does not exist: run the assessment first "
+                                "(plan-monitor assess, or the 40_scorecard notebook)")
+    return warned_ids(pd.read_parquet(path))

@@ -1,0 +1,139 @@
+"""The assessment's settings (``params/assessment.yaml``): thresholds, labels, colours, modes."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from analysis import config
+from analysis.catalog import NUMERIC_KINDS
+from analysis.trends.base import COMPARATOR_AREAS
+
+log = logging.getLogger(__name__)
+
+
+DEFAULT_SETTINGS = config.PARAMS_DIR / "assessment.yaml"
+
+
+MODES = ("annual", "midterm", "final")
+
+
+LEVEL_STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data")
+
+
+DIRECTION_STATUSES = ("improving", "no_clear_change", "worsening")
+
+
+STATUSES = LEVEL_STATUSES + DIRECTION_STATUSES + ("qualitative",)
+
+
+POINT_KINDS = ("below", "at_most", "above", "about")
+
+
+KEEP_KINDS = ("keep_above", "keep_below")
+
+
+#: kinds with a target value or a comparator: counted in the headline's N
+SCORED_KINDS = set(NUMERIC_KINDS) | {"relative"}
+
+
+SCALE_CODES = {"linear": 0, "log": 1, "logit": 2}
+
+
+COMPARATOR_AREAS = COMPARATOR_AREAS
+
+
+CONTRACT_COLUMNS = [
+    "indicator_id", "area", "sex", "mode", "year", "latest_year", "latest_value", "baseline_value", "target_kind",
+    "target_value", "projection_2030", "lo80", "hi80", "p_meet", "observed_annual_change", "required_annual_change",
+    "status", "warnings", "model",
+]
+
+
+EXTRA_COLUMNS = [
+    "plan", "field", "name_zh", "unit", "target_text", "target_year", "breakdown", "is_headline", "monitorable",
+    "status_zh", "reason", "reason_zh", "n_points", "met_now", "basic_tolerance", "pace_scale",
+    "observed_change_lo", "observed_change_hi", "pace_ratio", "pace_ratio_lo", "pace_ratio_hi", "pace_zh",
+    "year_reached", "year_reached_lo", "year_reached_hi", "year_reached_text", "p_all_towns", "towns_at_risk",
+    "warning_codes", "severity", "value_at_year", "expected_value", "schedule_gap", "progress_share", "schedule",
+    "schedule_zh",
+]
+
+
+COLUMNS = CONTRACT_COLUMNS + EXTRA_COLUMNS
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The assessment's parameters, read from ``params/assessment.yaml`` (no defaults in code:
+    the file is the one place a threshold or a label is set; the plan period and the number of
+    simulated paths come from ``params/plan.yaml``). See those files for each."""
+
+    path: Path = field(metadata={"path": True})
+    baseline_year: int = field(metadata={"plan": "baseline_year"})
+    plan_start: int = field(metadata={"plan": "first_year"})
+    midterm_year: int = field(metadata={"plan": "midterm_year"})
+    final_year: int = field(metadata={"plan": "final_year"})
+    n_sims: int = field(metadata={"plan": "n_sims_assessment"})
+    baseline_max_shift: int
+    min_points: int
+    max_data_age: int
+    final_max_lag: int
+    likely: float = field(metadata={"key": "probability.likely"})
+    unlikely: float = field(metadata={"key": "probability.unlikely"})
+    basic_enabled: bool = field(metadata={"key": "basic_achievement.enabled"})
+    basic_share: float = field(metadata={"key": "basic_achievement.share"})
+    pace_window: int = field(metadata={"key": "pace.window"})
+    pace_interval: float = field(metadata={"key": "pace.interval"})
+    on_pace: float = field(metadata={"key": "pace.on_pace"})
+    acceleration_needed: float = field(metadata={"key": "pace.acceleration_needed"})
+    noise_to_pace: float = field(metadata={"key": "volatility.noise_to_pace"})
+    reach_z: float = field(metadata={"key": "volatility.reach_z"})
+    reversal_run: int = field(metadata={"key": "reversal.run"})
+    reversal_min_sd: float = field(metadata={"key": "reversal.min_sd"})
+    gap_widening_z: float = field(metadata={"key": "gap.widening_z"})
+    data_quality_flags: dict[str, str]
+    joint_town_phrases: tuple[str, ...]
+    headline_count: str = field(metadata={"key": "headline.count"})
+    headline_denominator: str = field(metadata={"key": "headline.denominator"})
+    labels: dict[str, str]
+    final_labels: dict[str, str]
+    basic_label: str
+    colours: dict[str, str]
+    warnings: dict[str, dict[str, Any]]
+    #: an override of the benchmarks, not a setting: None draws each series with the seed its
+    #: projection recorded
+    seed: int | None = None
+
+    def label(self, status: str, mode: str = "annual") -> str:
+        """The Chinese word for a status code (the final evaluation's plainer words in mode final)."""
+        if mode == "final" and status in self.final_labels:
+            return self.final_labels[status]
+        return self.labels[status]
+
+
+def load_settings(path: str | Path = DEFAULT_SETTINGS, **overrides: Any) -> Settings:
+    """Read ``params/assessment.yaml`` (or another file of the same form), with ``overrides``
+    (field names of :class:`Settings`) on top.
+
+    Raises :class:`analysis.config.ParamsError` naming the file and the unknown or missing key,
+    or a threshold out of order (``unlikely < likely``).
+    """
+    settings = config.settings_from_yaml(Settings, path, **overrides)
+    where = config.display_path(settings.path)
+    problems = []
+    if not 0 < settings.unlikely < settings.likely < 1:
+        problems.append("need 0 < probability.unlikely < probability.likely < 1")
+    if set(STATUSES) - set(settings.labels):
+        problems.append(f"labels missing for {sorted(set(STATUSES) - set(settings.labels))}")
+    if settings.headline_count not in ("monitorable", "all"):
+        problems.append("headline.count must be 'monitorable' or 'all'")
+    if settings.headline_denominator not in ("assessable", "all"):
+        problems.append("headline.denominator must be 'assessable' or 'all'")
+    if settings.min_points < 2:
+        problems.append("min_points must be at least 2")
+    if problems:
+        raise config.ParamsError(f"{where}: " + "; ".join(problems))
+    return settings

@@ -1,0 +1,165 @@
+"""A series' saved model record and the seeded simulated paths drawn from it (:func:`simulate_paths`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis import config
+from analysis.trends.base import FAMILY_NAMES, X0, Settings, from_model_scale
+from analysis.trends.batch import Batch, _last_col
+from analysis.trends.simulation import _glm_draws, _glm_noise
+
+log = logging.getLogger(__name__)
+
+
+def _series_seed(seed: int, key: tuple[str, str, str]) -> list[int]:
+    """A seed sequence for one series: the run's seed and a stable hash of its key, so that a
+    series' draws do not depend on which other series are projected with it."""
+    return [int(seed), zlib.crc32("|".join(key).encode("utf-8"))]
+
+
+def _json_float(v: Any) -> float | None:
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+def _params_record(name: str, fitted: Any, i: int, pos: int, batch: Batch, widen: float,
+                   settings: Settings) -> dict[str, Any]:
+    """Everything :func:`paths_from_params` needs to simulate the chosen model of one series."""
+    last = int(_last_col(batch.mask[i:i + 1])[0])
+    rec: dict[str, Any] = {
+        "candidate": name, "family": str(FAMILY_NAMES[batch.family[i]]), "scale": int(batch.scale[i]),
+        "lo": _json_float(batch.lo[i]), "hi": _json_float(batch.hi[i]), "per": _json_float(batch.per[i]),
+        "widen": widen, "year_last": int(batch.years[last]), "horizon": settings.horizon,
+        "valid_range": [_json_float(batch.vlo[i]), _json_float(batch.vhi[i])],
+    }
+    if name == "naive":
+        rec |= {"z_last": float(fitted.z_last[pos]), "s2": float(fitted.s2[pos]), "df": float(fitted.df[pos])}
+    elif name == "damped":
+        rec |= {k: float(getattr(fitted, k)[pos]) for k in ("level", "trend", "alpha", "beta", "phi", "s2", "df")}
+    else:
+        line, glm, c_rows = fitted
+        rec |= {k: float(getattr(line, k)[pos]) for k in ("xc", "a", "b", "var_a", "var_b", "s2", "df")}
+        g = int(np.searchsorted(c_rows, pos)) if glm is not None else -1
+        if glm is not None and g < len(c_rows) and c_rows[g] == pos:
+            ex = glm.exposure
+            rec |= {"glm": True, "phi_hat": _json_float(glm.phi_hat[g]), "exposure": {
+                "rule": settings.exposure, "e_last": float(glm.e_last[g]), "xc": _json_float(ex.xc[g]),
+                "a": _json_float(ex.a[g]), "b": _json_float(ex.b[g])}}
+    return rec
+
+
+def _future_exposure(rec: dict[str, Any], x: np.ndarray) -> np.ndarray:
+    ex = rec["exposure"]
+    last = ex["e_last"]
+    trend = np.exp(ex["a"] + ex["b"] * (x - ex["xc"])) if ex["a"] is not None and ex["b"] is not None \
+        else np.full(x.shape, last)
+    out = {"last": np.full(x.shape, last), "trend": trend, "conservative": np.minimum(last, trend)}[ex["rule"]]
+    return np.maximum(np.round(out), 1.0)
+
+
+def paths_from_params(rec: dict[str, Any], n_sims: int, rng: np.random.Generator,
+                      years: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Simulated paths (n_sims × years) of one series from its model record's ``params``.
+
+    Every path draws the model's parameters once (the t scale mixture for the residual
+    variance; the GLM coefficients from their covariance) and then the year-to-year noise: the
+    trend's independent errors, the damped trend's state-space innovations, the random walk's
+    steps, or the counts' sampling noise at the projected exposure. Each year's marginal
+    distribution is the one the projections table summarises. ``years`` default to every year
+    after the last observed one up to the horizon.
+    """
+    if years is None:
+        years = np.arange(rec["year_last"] + 1, rec["horizon"] + 1)
+    years = np.asarray(years, dtype=int)
+    steps = np.arange(rec["year_last"] + 1, int(years.max(initial=rec["year_last"])) + 1)
+    pick = np.searchsorted(steps, years)
+    x = steps - X0
+    H = len(x)
+    widen = rec["widen"]
+    lo = np.nan if rec["lo"] is None else rec["lo"]
+    hi = np.nan if rec["hi"] is None else rec["hi"]
+    if rec.get("glm"):
+        a_s, b_s = _glm_draws(np.float64(rec["a"]), np.float64(rec["b"]), rec["var_a"], rec["var_b"], rec["s2"],
+                              rec["df"], widen, rng, n_sims)
+        eta = a_s[:, None] + b_s[:, None] * (x[None, :] - rec["xc"])
+        rate = _glm_noise(eta, _future_exposure(rec, x)[None, :], rec["family"] == "poisson",
+                          np.float64(rec["s2"]), rng)
+        return years, _clip_record(rec, (rate * rec["per"])[:, pick])
+    u = np.sqrt(rec["df"] / rng.chisquare(rec["df"], n_sims))[:, None] * widen
+    eps = rng.standard_normal((n_sims, H)) * math.sqrt(rec["s2"]) * u
+    if rec["candidate"] == "naive":
+        z = rec["z_last"] + np.cumsum(eps, axis=1)
+    elif rec["candidate"] == "damped":
+        level, trend = np.full(n_sims, rec["level"]), np.full(n_sims, rec["trend"])
+        z = np.empty((n_sims, H))
+        for h in range(H):
+            base = level + rec["phi"] * trend
+            z[:, h] = base + eps[:, h]
+            level, trend = base + rec["alpha"] * eps[:, h], rec["phi"] * trend + rec["alpha"] * rec["beta"] * eps[:, h]
+    else:
+        za, zb = rng.standard_normal((n_sims, 1)), rng.standard_normal((n_sims, 1))
+        dx = x[None, :] - rec["xc"]
+        z = rec["a"] + rec["b"] * dx + (math.sqrt(rec["var_a"]) * za + dx * math.sqrt(rec["var_b"]) * zb) * u + eps
+    return years, _clip_record(rec, from_model_scale(z, rec["scale"], lo, hi)[:, pick])
+
+
+def _clip_record(rec: dict[str, Any], values: np.ndarray) -> np.ndarray:
+    lo, hi = rec.get("valid_range", [None, None])
+    return np.clip(values, -np.inf if lo is None else lo, np.inf if hi is None else hi)
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Simulated future values of one series: ``values[i, j]`` is path i in ``years[j]``, in the
+    indicator's unit."""
+
+    key: tuple[str, str, str]
+    years: np.ndarray
+    values: np.ndarray
+    model: str
+    seed: int
+
+
+def _model_row(models: pd.DataFrame, indicator_id: str, area: str, sex: str) -> pd.Series:
+    hit = models[(models["indicator_id"] == indicator_id) & (models["area"] == area) & (models["sex"] == sex)]
+    if hit.empty:
+        raise KeyError(f"no series {indicator_id}/{area}/{sex} in the projection models")
+    row = hit.iloc[0]
+    if not row["projectable"]:
+        raise ValueError(f"series {indicator_id}/{area}/{sex} was not projected: {row['reason']}")
+    return row
+
+
+def simulate_paths(indicator_id: str, area: str = "district", sex: str = "total", *,
+                   processed_dir: str | Path = config.PROCESSED_DIR, models: pd.DataFrame | None = None,
+                   n_sims: int | None = None, seed: int | None = None) -> Paths:
+    """Seeded simulated paths of one series from its last observed year + 1 to the horizon.
+
+    Reads ``projection_models.parquet`` in ``processed_dir`` (or uses ``models``, the table
+    :func:`project` returned). ``n_sims`` defaults to the engine's (1000); ``seed`` to the one
+    the projections were made with (recorded per series). The same key, seed and ``n_sims``
+    always give the same array; for a count series with its GLM trend, the default call
+    reproduces exactly the draws behind the projections table's intervals.
+
+    Raises KeyError for an unknown series and ValueError (with the reason) for one that was not
+    projected.
+    """
+    if models is None:
+        models = pd.read_parquet(config.resolve(processed_dir) / "projection_models.parquet")
+    row = _model_row(models, indicator_id, area, sex)
+    rec = json.loads(row["params"])
+    seed = int(row["seed"]) if seed is None else int(seed)
+    n_sims = config.plan().n_sims_projection if n_sims is None else int(n_sims)
+    key = (indicator_id, area, sex)
+    years, values = paths_from_params(rec, n_sims, np.random.default_rng(_series_seed(seed, key)))
+    return Paths(key=key, years=years, values=values, model=row["model"], seed=seed)

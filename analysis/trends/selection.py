@@ -1,0 +1,159 @@
+"""Choosing a candidate: the rolling-origin back-test, the weighted interval score, calibration factors.
+
+References
+----------
+.. [1] Tashman, L. J. (2000). Out-of-sample tests of forecasting accuracy. IJF 16(4), 437–450.
+.. [2] Bracher, J. et al. (2021). Evaluating epidemic forecasts in an interval format. PLoS Comput
+   Biol 17(2), e1008618.
+.. [3] Lei, J. et al. (2018). Distribution-free predictive inference for regression. JASA 113(523).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.trends.base import BINOMIAL, CANDIDATES, POISSON, SCALE_NAMES, Settings
+from analysis.trends.batch import Batch
+from analysis.trends.candidates import Rows, analytic_moments, fit_candidate, predict_future
+from analysis.trends.simulation import t_quantiles
+
+log = logging.getLogger(__name__)
+
+
+def wis(truth: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Weighted interval score of the median and the 80 % and 95 % intervals (Bracher et al.
+    2021): ``(½|y − m| + Σ_k (α_k/2) IS_αk) / 2.5``; lower is better."""
+    def interval_score(lo, hi, alpha):
+        return (hi - lo) + (2 / alpha) * np.maximum(lo - truth, 0) + (2 / alpha) * np.maximum(truth - hi, 0)
+
+    total = 0.5 * np.abs(truth - q[:, 2])
+    total = total + 0.1 * interval_score(q[:, 1], q[:, 3], 0.2) + 0.025 * interval_score(q[:, 0], q[:, 4], 0.05)
+    return total / 2.5
+
+
+def backtest_origins(batch: Batch, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """The (series, number of points fitted) pairs of the rolling-origin back-test: every series
+    with at least ``min_backtest_points`` points, every k from ``min_fit_points`` to n − 1."""
+    n = batch.n
+    eligible = batch.projectable & (n >= settings.min_backtest_points)
+    series = np.flatnonzero(eligible)
+    counts = n[series] - settings.min_fit_points
+    rows = np.repeat(series, counts)
+    start = np.repeat(np.cumsum(counts) - counts, counts)
+    k = np.arange(len(rows)) - start + settings.min_fit_points
+    return rows, k
+
+
+@dataclass
+class BacktestResult:
+    """Per candidate, the per-series back-test scores (:func:`_score`); per (family, candidate),
+    the calibration factor of the intervals and the number of forecasts it rests on."""
+
+    scores: dict[str, pd.DataFrame]
+    calibration: dict[tuple[int, str], tuple[float, int]]
+
+
+def backtest(batch: Batch, settings: Settings) -> BacktestResult:
+    """Rolling-origin back-test of every candidate on every eligible series.
+
+    Scores per candidate and series: forecasts made, origins, mean absolute error of the point,
+    coverage of the 80 % and 95 % intervals, their mean widths, mean weighted interval score.
+    Also the interval calibration of each (family, candidate), see :func:`calibration_factors`.
+    """
+    series, k = backtest_origins(batch, settings)
+    rank = np.cumsum(batch.mask, axis=1)
+    fit_mask = batch.mask[series] & (rank[series] <= k[:, None])
+    target = batch.mask[series] & (rank[series] > k[:, None])
+    rows = Rows.of(batch, series, fit_mask)
+    qr, qc = np.nonzero(target)
+    truth = batch.value[series[qr], qc]
+    rng = np.random.default_rng([settings.seed, 1])
+    scores, ratios = {}, {}
+    for name in CANDIDATES:
+        fitted, _ = fit_candidate(name, batch, rows, settings)
+        point, q = predict_future(name, fitted, batch, rows, qr, batch.x[qc], np.ones(len(qr)), settings, rng,
+                                  settings.n_sims_backtest)
+        scores[name] = _score(series[qr], truth, point, q, k[qr])
+        mean, var, df = analytic_moments(name, fitted, qr, batch.x[qc])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.abs(batch.z[series[qr], qc] - mean) / (t_quantiles(df)[:, 3] * np.sqrt(var))
+        glm = rows.counts[qr] if name in ("trend", "weighted_trend") else np.zeros(len(qr), bool)
+        ratios[name] = np.where(glm | (k[qr] < settings.min_backtest_points), np.nan, ratio)
+    return BacktestResult(scores, calibration_factors(batch.family[series[qr]], ratios, settings))
+
+
+def calibration_factors(family: np.ndarray, ratios: dict[str, np.ndarray], settings: Settings
+                        ) -> dict[tuple[int, str], tuple[float, int]]:
+    """How much each (family, candidate)'s intervals must widen to cover 80 % out of sample.
+
+    Pooled over every series of the run (borrowing strength: a short series cannot tell its
+    own calibration): for each back-test forecast from an origin of at least
+    ``min_backtest_points`` points (the regime of the final fits) the error on the model scale
+    divided by the 80 % half-width, ``|z − m| / (t₀.₉ sd)``; the factor is the 80th percentile
+    of these ratios — the multiplier of the predictive sd that would have covered 80 % — kept
+    within [1, ``calibration_max``] (intervals are widened, never narrowed) and used only with
+    at least ``calibration_min_forecasts`` forecasts. This is split-conformal calibration with a
+    scaled residual (Lei et al. 2018) on rolling origins. Not applied to the count GLMs, whose
+    dispersion is estimated by Pearson χ².
+    """
+    out: dict[tuple[int, str], tuple[float, int]] = {}
+    if not settings.calibrate:
+        return out
+    for name, ratio in ratios.items():
+        for fam in np.unique(family):
+            pool = ratio[(family == fam) & np.isfinite(ratio)]
+            if len(pool) >= settings.calibration_min_forecasts:
+                factor = float(np.clip(np.quantile(pool, 0.8), 1.0, settings.calibration_max))
+                out[(int(fam), name)] = (factor, len(pool))
+    return out
+
+
+def _score(group: np.ndarray, truth, point, q, k) -> pd.DataFrame:
+    """Per series: the back-test scores of one candidate (see :func:`backtest`)."""
+    frame = pd.DataFrame({
+        "series": group, "abs_error": np.abs(truth - point),
+        "in80": (truth >= q[:, 1]) & (truth <= q[:, 3]), "in95": (truth >= q[:, 0]) & (truth <= q[:, 4]),
+        "width80": q[:, 3] - q[:, 1], "width95": q[:, 4] - q[:, 0], "wis": wis(truth, q), "k": k,
+    })
+    ok = np.isfinite(frame["wis"])
+    frame = frame[ok]
+    agg = frame.groupby("series").agg(n_forecasts=("wis", "size"), n_origins=("k", "nunique"),
+                                      mae=("abs_error", "mean"), cover80=("in80", "mean"),
+                                      cover95=("in95", "mean"), width80=("width80", "mean"),
+                                      width95=("width95", "mean"), wis=("wis", "mean"))
+    return agg
+
+
+def choose(batch: Batch, scores: dict[str, pd.DataFrame], settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """The candidate of every series and why: the forced one, the lowest back-test WIS (ties to
+    the simpler, in the order of :data:`CANDIDATES`), or the documented default for a series
+    too short to back-test."""
+    S = len(batch.keys)
+    n = batch.n
+    chosen = np.full(S, "trend", dtype=object)
+    why = np.full(S, "", dtype=object)
+    if settings.force_model:
+        chosen[:] = settings.force_model
+        why[batch.projectable] = f"forced by the settings: {settings.force_model}"
+        return chosen, why
+    table = {name: scores[name].reindex(range(S)) for name in CANDIDATES}
+    wis_ = np.stack([table[name]["wis"].to_numpy(float) for name in CANDIDATES], axis=1)
+    ok = np.isfinite(wis_).any(axis=1) & batch.projectable & (n >= settings.min_backtest_points)
+    best = np.argmin(np.where(np.isfinite(wis_), wis_, np.inf), axis=1)
+    for i in np.flatnonzero(ok):
+        order = sorted((k for k in range(len(CANDIDATES)) if np.isfinite(wis_[i, k])), key=lambda k: wis_[i, k])
+        row = table[CANDIDATES[best[i]]].iloc[i]
+        others = ", ".join(f"{CANDIDATES[k]} {wis_[i, k]:.3g}" for k in order if k != best[i])
+        chosen[i] = CANDIDATES[best[i]]
+        why[i] = (f"lowest back-test weighted interval score over {int(row['n_forecasts'])} forecasts from "
+                  f"{int(row['n_origins'])} origins: {chosen[i]} {wis_[i, best[i]]:.3g} (others: {others})")
+    for i in np.flatnonzero(batch.projectable & ~ok):
+        scale = SCALE_NAMES[int(batch.scale[i])]
+        what = "the GLM trend" if batch.family[i] in (POISSON, BINOMIAL) else f"a trend on the {scale} scale"
+        why[i] = (f"default: too few points to back-test (n={n[i]}); {what} with intervals widened "
+                  f"x{settings.default_widen:g}")
+    return chosen, why
