@@ -16,20 +16,17 @@ from typing import Any
 
 import pandas as pd
 
-from analysis import config
+from analysis import config, kinds
 
 log = logging.getLogger(__name__)
 
-#: target kinds and what each requires besides the common fields
-NUMERIC_KINDS = {"below", "at_most", "above", "about", "keep_above", "keep_below"}
-KINDS = NUMERIC_KINDS | {"direction", "relative", "qualitative"}
-DIRECTIONS = {"increase", "decrease", "narrow"}
+#: target kinds: the registry (analysis/kinds/, one file per kind) says what each requires
+KINDS = kinds.KINDS
+NUMERIC_KINDS = kinds.NUMERIC_KINDS
 BREAKDOWNS = {"sex", "urban_rural", "town"}
-GAPS = {"urban_rural", "sex"}
 # whom a target is about: the plan's words name women (妇女/女性/女职工) or girls (女童) — then the
 # verdict is on the female series — or no sex at all (everyone the indicator covers)
 POPULATIONS = {"all", "women", "girls"}
-COMPARISONS = {"at_least", "at_most"}
 ID_PATTERN = re.compile(r"^(?P<plan>[WC])(?P<field>\d)\.(?P<m>M)?(?P<number>\d+)(?P<letter>[a-z])?$")
 FIELDS = [
     "id", "plan", "field", "goal", "measure", "name_zh", "name_en", "unit", "kind", "value",
@@ -188,52 +185,33 @@ def _check_entry(
         bad(other, f"a {section} entry has no '{other}'")
 
     kind = e.get("kind")
-    if kind not in KINDS:
+    spec = kinds.REGISTRY.get(kind)
+    if spec is None:
         bad("kind", f"unknown kind {kind!r}; one of {sorted(KINDS)}")
     unit = e.get("unit")
     if unit is not None and unit not in units:
         bad("unit", f"unit {unit!r} not understood; add it to params/units.yaml or use one of "
                     f"{sorted(units)}")
-    if kind in NUMERIC_KINDS:
+    if spec is not None and spec.has_value:
         for name in ("value", "year", "unit"):
             if e.get(name) is None:
                 bad(name, f"a '{kind}' target needs a {name}")
         if e.get("value") is not None and not _is_number(e["value"]):
             bad("value", f"{e['value']!r} is not a number")
-    elif kind in ("direction", "relative", "qualitative") and e.get("value") is not None:
+    elif spec is not None and e.get("value") is not None:
         bad("value", f"a '{kind}' target has no target value")
     period = config.plan()
     if e.get("year") is not None and not (isinstance(e["year"], int)
                                           and period.first_year <= e["year"] <= period.final_year):
         bad("year", f"{e['year']!r} is not a year of the plan period {period.first_year}–{period.final_year}")
-    if kind == "about" and not (_is_number(e.get("tolerance")) and e["tolerance"] > 0):
-        bad("tolerance", "an 'about' (左右) target needs a positive tolerance")
-    if kind != "about" and e.get("tolerance") is not None:
-        bad("tolerance", "only 'about' targets have a tolerance")
-    if kind == "direction":
-        if e.get("direction") not in DIRECTIONS:
-            bad("direction", f"{e.get('direction')!r}; one of {sorted(DIRECTIONS)}")
-        if e.get("direction") == "narrow":
-            # gap_of names the indicator whose gap narrows; without it the entry's own
-            # series is the gap (男女收入差距, where the plan sets no level target)
-            if e.get("gap_of") is not None and e["gap_of"] not in ids:
-                bad("gap_of", f"{e.get('gap_of')!r} is not an id in the catalog")
-            if e.get("gap") not in GAPS:
-                bad("gap", f"{e.get('gap')!r}; one of {sorted(GAPS)}")
-    else:
-        for name in ("direction", "gap_of", "gap"):
-            if e.get(name) is not None:
-                bad(name, f"only 'direction' targets have a {name}")
-    if kind == "relative":
-        if e.get("relative_to") not in ids:
-            bad("relative_to", f"{e.get('relative_to')!r} is not an id in the catalog")
-        if e.get("comparison") not in COMPARISONS:
-            bad("comparison", f"{e.get('comparison')!r}; one of {sorted(COMPARISONS)}")
-    if kind == "qualitative":
-        if e.get("monitorable") is True:
-            bad("monitorable", "a qualitative target cannot be monitorable")
-    elif e.get("better") not in ("lower", "higher"):
-        bad("better", f"{e.get('better')!r}; 'lower' or 'higher'")
+    if spec is not None:
+        spec.validate(e, bad, ids)
+        for name in kinds.OPTIONAL_FIELDS:
+            if name not in spec.fields and e.get(name) is not None:
+                owners = sorted(k for k, v in kinds.REGISTRY.items() if name in v.fields)
+                bad(name, f"only {' and '.join(repr(o) for o in owners)} targets have a {name}")
+        if spec.measured and e.get("better") not in ("lower", "higher"):
+            bad("better", f"{e.get('better')!r}; 'lower' or 'higher'")
     if not isinstance(e.get("monitorable"), bool):
         bad("monitorable", "must be true or false")
     breakdowns = e.get("breakdowns")
@@ -406,47 +384,18 @@ def to_flat(table: pd.DataFrame, fields: dict[str, dict[str, str]] | None = None
 
 def target_text(entry: pd.Series) -> str:
     """The target in words a reader of the plan recognises ("12/10万以下（2030年）", "逐步提高")."""
-    kind, unit = entry["kind"], entry["unit"] or ""
-    value = f"{entry['value']:g}" if pd.notna(entry["value"]) else ""
-    year = f"（{int(entry['year'])}年）" if pd.notna(entry["year"]) else ""
-    if kind == "below":
-        return f"{value}{unit}以下{year}"
-    if kind == "at_most":
-        return f"不超过{value}{unit}{year}"
-    if kind == "above":
-        return f"{value}{unit}以上{year}"
-    if kind == "about":
-        return f"{value}{unit}左右（±{entry['tolerance']:g}）{year}"
-    if kind == "keep_above":
-        return f"每年保持在{value}{unit}以上"
-    if kind == "keep_below":
-        return f"每年保持在{value}{unit}以下"
-    if kind == "relative":
-        word = "不低于" if entry["comparison"] == "at_least" else "不高于"
-        return f"{word} {entry['relative_to']}"
-    if kind == "direction":
-        return {"increase": "逐步提高", "decrease": "逐步下降", "narrow": "差距缩小"}[entry["direction"]]
-    return "定性目标"
+    return kinds.get(entry["kind"]).text(entry)
 
 
 def summary_by_field(cat: Catalog) -> pd.DataFrame:
     """Per plan and field: targets, of which with a numeric target, direction-only,
     relative, qualitative, and how many are monitorable with routine statistics."""
     t = cat.indicators
-    kind_group = t["kind"].map(
-        lambda k: "numeric" if k in NUMERIC_KINDS else k
-    )
-    frame = pd.DataFrame(
-        {
-            "plan": t["plan"], "field": t["field"],
-            "numeric": kind_group == "numeric", "direction": kind_group == "direction",
-            "relative": kind_group == "relative", "qualitative": kind_group == "qualitative",
-            "monitorable": t["monitorable"].astype(bool),
-        }
-    )
+    kind_group = t["kind"].map(lambda k: kinds.get(k).group)
+    frame = pd.DataFrame({"plan": t["plan"], "field": t["field"], **{g: kind_group == g for g in kinds.GROUPS},
+                          "monitorable": t["monitorable"].astype(bool)})
     out = frame.groupby(["plan", "field"], sort=False).agg(
-        targets=("numeric", "size"), numeric=("numeric", "sum"), direction=("direction", "sum"),
-        relative=("relative", "sum"), qualitative=("qualitative", "sum"),
+        targets=("monitorable", "size"), **{g: (g, "sum") for g in kinds.GROUPS},
         monitorable=("monitorable", "sum"),
     ).reset_index()
     out.insert(2, "field_zh", [cat.fields.get(f"{p}{f}", {}).get("zh", "") for p, f in
@@ -471,10 +420,8 @@ def headline(cat: Catalog) -> str:
         sub = t[t["plan"] == plan]
         if sub.empty:
             continue
-        numeric = sub["kind"].isin(NUMERIC_KINDS).sum()
-        direction = (sub["kind"] == "direction").sum()
-        relative = (sub["kind"] == "relative").sum()
-        qualitative = (sub["kind"] == "qualitative").sum()
+        group = sub["kind"].map(lambda k: kinds.get(k).group)
+        numeric, direction, relative, qualitative = ((group == g).sum() for g in kinds.GROUPS)
         name = cat.plans.get(plan, {}).get("zh", plan)
         parts.append(
             f"《{name}》共列入目标 {len(sub)} 项，其中有具体数值的 {numeric} 项、方向性 {direction} 项、"

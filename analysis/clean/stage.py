@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis import config, returns, schemas
+from analysis import config, kinds, returns, schemas
 from analysis.catalog import Catalog, load_catalog, plan_order
 from analysis.returns import parse
 
@@ -495,7 +495,7 @@ REVIEW_FLAGS = ("jump", "sex_sum_mismatch", "total_outside_sex_range", "value_di
 def monitored(cat: Catalog) -> pd.DataFrame:
     """The catalog entries the returns should carry: monitorable, with a number to collect."""
     t = cat.indicators
-    return t[t["monitorable"] & (t["kind"] != "qualitative")]
+    return t[t["monitorable"] & t["kind"].isin(kinds.MEASURED_KINDS)]
 
 
 def files_report(result: CleanResult, cat: Catalog) -> pd.DataFrame:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis import kinds
 from analysis.catalog import Catalog
 from analysis.gaps.measures import is_small
 from analysis.gaps.settings import GapSettings
@@ -33,7 +34,8 @@ def towns_below_threshold(observations: pd.DataFrame, cat: Catalog, indicator_id
     rate were at the threshold (a small town below 90 % may be noise its size explains)."""
     units = town_units() if units is None else units
     entry = cat.entry(indicator_id)
-    if entry["kind"] not in ("keep_above", "keep_below") or "town" not in (entry["breakdowns"] or []):
+    spec = kinds.get(entry["kind"])
+    if not spec.keep or "town" not in (entry["breakdowns"] or []):
         return pd.DataFrame()
     vals = town_values(observations, indicator_id, units)
     vals = vals[(vals["membership"] == "member") & vals["value"].notna()]
@@ -48,7 +50,7 @@ def towns_below_threshold(observations: pd.DataFrame, cat: Catalog, indicator_id
             hit = pts[pts["town"] == r.town] if len(pts) else pts
             verdict = hit.iloc[0]["verdict"] if len(hit) else ""
             n, y, p0 = int(r.denominator), int(round(r.numerator)), threshold / per
-            tail = stats.binom.cdf(y, n, p0) if entry["kind"] == "keep_above" else stats.binom.sf(y - 1, n, p0)
+            tail = stats.binom.cdf(y, n, p0) if spec.side > 0 else stats.binom.sf(y - 1, n, p0)
             p_chance = float(tail)
         rows.append({"year": int(r.year), "town": r.town, "value": r.value, "numerator": r.numerator,
                      "denominator": r.denominator, "threshold": threshold, "verdict": verdict,

@@ -35,7 +35,7 @@ def narrow_targets(inputs: Inputs, cat: Catalog, settings: GapSettings, sex: Gap
     wanted = set(ids) if ids is not None else None
     t = cat.indicators
     rows = []
-    for ind, entry in t[(t["kind"] == "direction") & (t["direction"] == "narrow")].iterrows():
+    for ind, entry in t[t["direction"] == "narrow"].iterrows():  # only direction targets have one
         if wanted is not None and ind not in wanted and entry["gap_of"] not in wanted:
             continue
         rows.append(narrowing_judgement(entry, inputs, cat, settings, {"sex": sex, "urban_rural": urban_rural}))

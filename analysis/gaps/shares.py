@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis import kinds
 from analysis.catalog import Catalog, target_text
 from analysis.gaps.measures import horizon_columns, is_small, narrowing_probability, window_level
 from analysis.gaps.settings import GapSettings, Inputs
@@ -36,18 +37,16 @@ def share_band(entry: Mapping[str, Any], settings: GapSettings, relative_value: 
     numeric target, the parity band (:func:`parity_share_band`). Returns (low, high, 'target' or
     'parity').
     """
-    kind, value = entry.get("kind"), entry.get("value")
-    if kind == "relative" and relative_value is not None and np.isfinite(relative_value):
+    spec, value = kinds.REGISTRY.get(entry.get("kind")), entry.get("value")
+    relative = spec is not None and "relative_to" in spec.fields  # set against another share
+    if relative and relative_value is not None and np.isfinite(relative_value):
         if entry.get("comparison") == "at_most":
             return 0.0, float(relative_value), "target"
         return float(relative_value), 100.0, "target"
-    if value is not None and np.isfinite(value):
-        if kind == "about":
+    if spec is not None and spec.side is not None and value is not None and np.isfinite(value):
+        if spec.side == 0:
             return float(value) - float(entry["tolerance"]), float(value) + float(entry["tolerance"]), "target"
-        if kind in ("above", "keep_above"):
-            return float(value), 100.0, "target"
-        if kind in ("below", "at_most", "keep_below"):
-            return 0.0, float(value), "target"
+        return (float(value), 100.0, "target") if spec.side > 0 else (0.0, float(value), "target")
     lo, hi = parity_share_band(settings)
     return lo, hi, "parity"
 
@@ -126,7 +125,7 @@ def female_shares(inputs: Inputs, cat: Catalog, settings: GapSettings, ids: Iter
 
 def _relative_value(obs: pd.DataFrame, entry: Mapping[str, Any], area: str, year: int) -> float | None:
     """The value, in ``year`` (else the latest before it), of the indicator a relative target names."""
-    other = entry.get("relative_to") if entry.get("kind") == "relative" else None
+    other = entry.get("relative_to")
     if not other:
         return None
     o = obs[(obs["indicator_id"] == other) & (obs["area"] == area) & (obs["sex"] == "total") & (obs["year"] <= year)]

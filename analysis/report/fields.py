@@ -6,6 +6,7 @@ import re
 
 import pandas as pd
 
+from analysis import kinds
 from analysis.catalog import Catalog
 from analysis.report.labels import COLUMNS_EN, UNITS_EN
 from analysis.report.sentences import _check_lang, _unit, indicator_sentence, status_label, target_words_en, with_unit
@@ -57,7 +58,7 @@ def chart_rows(scorecard: pd.DataFrame, plan: str, field: int) -> pd.DataFrame:
     """The headline rows of a field's quantitative targets that have data: what the small charts show."""
     sc = scorecard
     return sc[sc["is_headline"] & (sc["plan"] == plan) & (sc["field"] == field)
-              & (sc["target_kind"] != "qualitative") & sc["latest_value"].notna()
+              & sc["target_kind"].isin(kinds.MEASURED_KINDS) & sc["latest_value"].notna()
               & (sc["area"] == "district")]
 
 

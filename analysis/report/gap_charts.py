@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis import kinds
 from analysis.catalog import Catalog, plan_order, target_text
 from analysis.gaps.funnel import dispersion_ratio, funnel_limits, funnel_points, funnel_possible, towns_below_threshold
 from analysis.gaps.measures import is_small, window_level
@@ -354,7 +355,7 @@ def town_heatmap(observations: pd.DataFrame, cat: Catalog, indicator_id: str, se
     for code, color in (("left", "#CFCFCF"), ("small", "#E8E8E8"), ("missing", "#FFFFFF")):
         rgba[special == code] = colors.to_rgba(color)
     missed = np.zeros(grid.shape, dtype=bool)
-    if entry["kind"] in ("keep_above", "keep_below"):
+    if kinds.get(entry["kind"]).keep:
         missed = np.isfinite(grid) & ~meets(grid, entry["kind"], center)
     fig, ax = plt.subplots(figsize=(1.6 + 0.72 * len(years), 0.36 * len(rows) + 1.7))
     ax.imshow(rgba, aspect="auto", interpolation="nearest")
@@ -408,7 +409,7 @@ def funnel_chart(observations: pd.DataFrame, cat: Catalog, indicator_id: str, ye
     palette = {"within": "#457B9D", "low_warning": "#F4A261", "low_alarm": "#D62828", "high_warning": "#F4A261",
                "high_alarm": "#D62828"}
     target = float(entry["value"]) if pd.notna(entry["value"]) else None
-    yearly = entry["kind"] in ("keep_above", "keep_below")
+    yearly = kinds.get(entry["kind"]).keep
     coverages = sorted(settings.funnel_coverage)
     styles = ["--", "-", ":"]
     for ax, year in zip(axes[0], years, strict=True):
@@ -430,8 +431,7 @@ def funnel_chart(observations: pd.DataFrame, cat: Catalog, indicator_id: str, ye
         ax.scatter(pts["n"], pts["rate"], c=[palette[v] for v in pts["verdict"]], s=38, zorder=3, edgecolor="white")
         flagged = np.array(pts["verdict"] != "within", dtype=bool)
         if yearly and target is not None:
-            flagged |= (pts["rate"] < target).to_numpy() if entry["kind"] == "keep_above" else \
-                (pts["rate"] >= target).to_numpy()
+            flagged |= ~meets(pts["rate"].to_numpy(), entry["kind"], target)
         for r in pts[flagged].itertuples():
             ax.annotate(r.town, (r.n, r.rate), xytext=(5, -3), textcoords="offset points", fontsize=8.5)
         low = min([float(pts["rate"].min()), *lows] + ([target] if target is not None else []))
@@ -492,7 +492,7 @@ def town_panel(inputs: Inputs, cat: Catalog, indicator_id: str, settings: GapSet
         "越红越偏向不利一侧，越蓝越好（“越低越好”的指标反过来）。最上一行是全区，供对照；街道名称为深色。"
         "灰色“已划出”的格子表示该镇那一年已不属于本区，不是缺报；“—”才是缺报。"))
     below = towns_below_threshold(obs, cat, indicator_id, settings, units)
-    yearly = entry["kind"] in ("keep_above", "keep_below") and "town" in (entry["breakdowns"] or [])
+    yearly = kinds.get(entry["kind"]).keep and "town" in (entry["breakdowns"] or [])
     if yearly:
         items.append(Markdown(below_headline(below, indicator_id, cat)))
         items.append(below_threshold_table(below, cat, indicator_id, settings))

@@ -179,9 +179,6 @@ TARGET_PHRASES_EN = {"逐步提高": "gradually higher", "逐步下降": "gradua
                      "定性目标": "qualitative target"}
 
 
-KIND_EN = {"below": "below {v}", "at_most": "at most {v}", "above": "above {v}", "about": "about {v}",
-           "keep_above": "above {v} every year", "keep_below": "below {v} every year"}
-
 
 REASONS_EN = {"unknown_indicator": "indicator not in the catalog", "not_a_year": "year not recognised",
               "year_out_of_range": "year outside the monitoring period", "unknown_area": "area not recognised",

@@ -9,12 +9,12 @@ import re
 import numpy as np
 import pandas as pd
 
+from analysis import kinds
 from analysis.catalog import Catalog
 from analysis.report.labels import (
     AREA_EN,
     CHANGE_UNITS,
     HEADINGS,
-    KIND_EN,
     LANGS,
     SEX_EN,
     SEX_LABELS,
@@ -24,8 +24,6 @@ from analysis.report.labels import (
     area_label,
     status_en,
 )
-
-LEVEL_KINDS = ("below", "at_most", "above", "about", "keep_above", "keep_below", "relative")
 
 
 def _check_lang(lang: str) -> None:
@@ -102,13 +100,13 @@ def _target_words(row: pd.Series) -> str:
 
 def target_words_en(row: pd.Series) -> str:
     """The target in English (``below 60%``) from the kind and value; the plan's words otherwise."""
-    kind, v = str(row.get("target_kind")), row.get("target_value")
-    if kind in KIND_EN and pd.notna(v):
+    spec, v = kinds.REGISTRY.get(str(row.get("target_kind"))), row.get("target_value")
+    if spec is not None and spec.has_value and pd.notna(v):
         unit = _unit(row)
-        return KIND_EN[kind].format(v=f"{number(v)}{UNITS_EN.get(unit, unit)}")
+        return spec.text_en(f"{number(v)}{UNITS_EN.get(unit, unit)}")
     words = _target_words(row)
-    if kind == "qualitative":
-        return TARGET_PHRASES_EN["定性目标"]
+    if spec is not None and not spec.measured:
+        return spec.text_en("")
     if words in TARGET_PHRASES_EN:
         return TARGET_PHRASES_EN[words]
     return re.sub(r"^不低于\s*", "not below ", words)
@@ -188,7 +186,8 @@ def indicator_sentence(row: pd.Series, observations: pd.DataFrame, projections: 
     name, unit, status = _name(row, cat, lang), _unit(row), str(row["status"])
     if not zh:
         unit = UNITS_EN.get(unit, unit)
-    if status == "qualitative" or row.get("target_kind") == "qualitative":
+    spec = kinds.REGISTRY.get(str(row.get("target_kind")))
+    if status == "qualitative" or (spec is not None and not spec.measured):
         return f"{name}：定性目标，不评分。" if zh else f"{name}: a qualitative target, not scored."
     latest, latest_year = row.get("latest_value"), row.get("latest_year")
     has_latest = pd.notna(latest) and pd.notna(latest_year)
@@ -221,7 +220,7 @@ def indicator_sentence(row: pd.Series, observations: pd.DataFrame, projections: 
                      f"on current trends about {with_unit(mean, unit, places)} in {ty}{interval}")
     p = row.get("p_meet")
     target = _target_words(row) if zh else target_words_en(row)
-    if row.get("target_kind") == "direction":
+    if spec is not None and spec.group == "direction":
         parts.append(f"向好的概率{probability_words(p, lang)}" if zh else
                      f"the probability of improving is {probability_words(p, lang)}")
     elif str(row.get("mode")) == "final":

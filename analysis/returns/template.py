@@ -21,7 +21,7 @@ import openpyxl
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from analysis import atomic, config
+from analysis import atomic, config, kinds
 from analysis.catalog import Catalog
 from analysis.returns import parse
 
@@ -75,11 +75,11 @@ def form_rows(cat: Catalog, department: str, year: int) -> list[FormRow]:
     """The rows of a department's form: each monitorable quantitative indicator it reports,
     for the district, then urban and rural, then each town, as the catalog's breakdowns ask."""
     t = cat.indicators
-    collected = t["monitorable"] & (t["kind"] != "qualitative")
+    collected = t["monitorable"] & t["kind"].isin(kinds.MEASURED_KINDS)
     # a gap of another indicator is computed from that indicator's areas, not collected
     collected &= ~((t["direction"] == "narrow") & t["gap_of"].notna())
     # the comparator of a relative target is collected even when its own target is qualitative
-    collected |= t["id"].isin(t.loc[t["kind"] == "relative", "relative_to"])
+    collected |= t["id"].isin(t["relative_to"].dropna())
     mine = t[(t["department"] == department) & collected]
     district = parse.areas()["district"]["labels"][0]
     rows = []

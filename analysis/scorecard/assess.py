@@ -16,15 +16,13 @@ from typing import Any
 import pandas as pd
 import pandera.pandas as pa
 
-from analysis import atomic, config, schemas, trends
-from analysis.catalog import KINDS, NUMERIC_KINDS, Catalog, load_catalog, target_text
+from analysis import atomic, config, kinds, schemas, trends
+from analysis.catalog import KINDS, Catalog, load_catalog, target_text
 from analysis.report.numbers import pct
 from analysis.returns import parse
 from analysis.scorecard.context import Context
-from analysis.scorecard.direction import direction_row, narrow_row, qualitative_row, relative_row
 from analysis.scorecard.headline import headline
 from analysis.scorecard.probability import joint, level_status, probability
-from analysis.scorecard.rows import level_row
 from analysis.scorecard.settings import (
     COLUMNS,
     COMPARATOR_AREAS,
@@ -71,19 +69,18 @@ def verdict_sex(entry: pd.Series) -> str:
 
 
 def assess_entry(entry: pd.Series, ctx: Context) -> list[dict]:
-    """Every row of one catalog target: the headline (district, on the population the target is
-    about: :func:`verdict_sex`) and one per breakdown the catalog asks for — female/male for a
-    target about everyone; urban/rural; each town only where the plan sets the target per town
-    (以镇（街道）为单位, :func:`is_joint_town_target`: elsewhere towns are information, shown on the
-    gaps page, never a verdict)."""
-    kind = entry["kind"]
-    if kind == "qualitative":
-        return [qualitative_row(entry, ctx)]
-    if kind == "relative":
-        return [relative_row(entry, ctx)]
-    if kind == "direction" and entry["direction"] == "narrow":
-        return [narrow_row(entry, ctx)]
-    one = functools.partial(level_row if kind in NUMERIC_KINDS else direction_row, entry)
+    """Every row of one catalog target, as its kind assesses it (:meth:`analysis.kinds.base.Kind.assess`)."""
+    return kinds.get(entry["kind"]).assess(entry, ctx)
+
+
+def breakdown_rows(entry: pd.Series, ctx: Context, one_row) -> list[dict]:
+    """The rows of a target judged series by series (``one_row``: a level or a direction row):
+    the headline (district, on the population the target is about: :func:`verdict_sex`) and one
+    per breakdown the catalog asks for — female/male for a target about everyone; urban/rural;
+    each town only where the plan sets the target per town (以镇（街道）为单位,
+    :func:`is_joint_town_target`: elsewhere towns are information, shown on the gaps page, never a
+    verdict)."""
+    one = functools.partial(one_row, entry)
 
     def first(result):
         return result[0] if isinstance(result, tuple) else result

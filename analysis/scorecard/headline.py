@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis import config
+from analysis import config, kinds
 from analysis.catalog import plan_order
 from analysis.scorecard.settings import DIRECTION_STATUSES, LEVEL_STATUSES, SCORED_KINDS, Settings
 
@@ -29,8 +29,8 @@ def headline(scorecard: pd.DataFrame, settings: Settings) -> dict[str, Any]:
     scored = rows[rows["target_kind"].isin(SCORED_KINDS)]
     counted = scored[scored["monitorable"]] if settings.headline_count == "monitorable" else scored
     not_counted = scored.drop(counted.index)
-    direction = rows[rows["target_kind"] == "direction"]
-    qualitative = rows[rows["target_kind"] == "qualitative"]
+    direction = rows[rows["target_kind"].isin(kinds.GROUPS["direction"])]
+    qualitative = rows[rows["target_kind"].isin(kinds.GROUPS["qualitative"])]
     by = counted["status"].value_counts()
     counts = {s: int(by.get(s, 0)) for s in LEVEL_STATUSES}
     n = len(counted)

@@ -15,41 +15,26 @@ import math
 
 import numpy as np
 
-from analysis.scorecard.settings import KEEP_KINDS
+from analysis import kinds
+from analysis.kinds import KEEP_KINDS
 
 log = logging.getLogger(__name__)
 
 
 def side(kind: str) -> int:
-    """Which side of the target value meets it: +1 from above (above, keep_above), -1 from below
-    (below, at_most, keep_below), 0 for a band (about)."""
-    if kind in ("above", "keep_above"):
-        return 1
-    if kind in ("below", "at_most", "keep_below"):
-        return -1
-    if kind == "about":
-        return 0
-    raise ValueError(f"kind {kind!r} has no target value")
+    """Which side of the target value meets it (the kind's own answer, :mod:`analysis.kinds`): +1
+    from above (above, keep_above), -1 from below (below, at_most, keep_below), 0 for a band (about)."""
+    spec = kinds.get(kind)
+    if spec.side is None:
+        raise ValueError(f"kind {kind!r} has no target value")
+    return spec.side
 
 
 def meets(values, kind: str, target: float, tolerance: float = 0.0, slack: float = 0.0) -> np.ndarray:
-    """Whether each value meets the target, as the catalog defines the kinds.
-
-    ``below``/``keep_below`` (…以下) and ``at_most`` (控制在…以内, 不超过): value ≤ target;
-    ``above``/``keep_above`` (…以上): value ≥ target; ``about``: |value − target| ≤ tolerance.
-    以上、以下、以内 include the number itself (民法典 第一千二百五十九条), so a 2030 neonatal
-    mortality of exactly 3.0‰ meets "降至3.0‰以下". ``slack`` (the 基本实现 tolerance, in
-    the unit, 0 when off) moves the line by that much in the indicator's favour. NaN never meets.
-    """
-    v = np.asarray(values, dtype=float)
-    with np.errstate(invalid="ignore"):
-        if kind in ("below", "at_most", "keep_below"):
-            return v <= target + slack
-        if kind in ("above", "keep_above"):
-            return v >= target - slack
-        if kind == "about":
-            return np.abs(v - target) <= tolerance + slack
-    raise ValueError(f"kind {kind!r} has no target value")
+    """Whether each value meets the target: the kind's single definition of "met"
+    (:meth:`analysis.kinds.base.Kind.meets`; 以上、以下、以内 include the number itself; ``slack``,
+    the 基本实现 tolerance, moves the line in the indicator's favour; NaN never meets)."""
+    return kinds.get(kind).meets(values, target, tolerance, slack)
 
 
 def met_on_paths(values: np.ndarray, years: np.ndarray, kind: str, target: float, target_year: int,

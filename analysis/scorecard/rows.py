@@ -281,7 +281,7 @@ def _series_warnings(row: dict, entry: pd.Series, s: Series, scale: Scale, pace:
     unit = row["unit"] or ""
     z = series_z(s, scale)
     level_unit = float(scale.to_unit(np.array([pace.level]))[0]) if np.isfinite(pace.level) else s.latest_value
-    if not (kind == "about" and met_level):
+    if not (side(kind) == 0 and met_level):  # inside a band: no direction to reverse
         sign = _toward(kind, target, pace.level, scale)
         if reversal(s.years, z, sign, pace.sigma, st.reversal_run, st.reversal_min_sd):
             change = s.values[-1] - s.values[-2]
@@ -318,8 +318,8 @@ def _series_warnings(row: dict, entry: pd.Series, s: Series, scale: Scale, pace:
 
 def _distance(level: float, scale: Scale, kind: str, target: float, tolerance: float, slack: float) -> float:
     """How far (model scale) the current level lies inside the target: from the target line, or
-    from the nearer edge of an "about" band (negative when outside)."""
-    if kind == "about":
+    from the nearer edge of a band (``about``; negative when outside)."""
+    if side(kind) == 0:
         lo_z, hi_z = scale.to_z(np.array([target - tolerance - slack, target + tolerance + slack]))
         return float(min(level - lo_z, hi_z - level))
     line = target - side(kind) * slack

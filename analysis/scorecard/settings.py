@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analysis import config
-from analysis.catalog import NUMERIC_KINDS
+from analysis import config, kinds
 from analysis.trends.base import COMPARATOR_AREAS
 
 log = logging.getLogger(__name__)
@@ -29,14 +28,9 @@ DIRECTION_STATUSES = ("improving", "no_clear_change", "worsening")
 STATUSES = LEVEL_STATUSES + DIRECTION_STATUSES + ("qualitative",)
 
 
-POINT_KINDS = ("below", "at_most", "above", "about")
-
-
-KEEP_KINDS = ("keep_above", "keep_below")
-
-
-#: kinds with a target value or a comparator: counted in the headline's N
-SCORED_KINDS = set(NUMERIC_KINDS) | {"relative"}
+#: the kinds' flags, from the registry (analysis/kinds/): met every year; counted in the headline's N
+KEEP_KINDS = kinds.KEEP_KINDS
+SCORED_KINDS = kinds.SCORED_KINDS
 
 
 SCALE_CODES = {"linear": 0, "log": 1, "logit": 2}

@@ -16,15 +16,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.trends.base import Settings
+from analysis.trends.base import Settings, from_model_scale
 from analysis.trends.batch import _first_col, _last_col, _prev_col
+from analysis.trends.candidate import Candidate, Fitted, record_bounds, t_noise
 from analysis.trends.linear import fit_line
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class Damped:
+class Damped(Fitted):
     """Additive damped trend smoothing: state (level, trend) at the last observation, smoothing
     parameters, and the one-step innovation variance ``s2``."""
 
@@ -38,6 +39,16 @@ class Damped:
     x_last: np.ndarray
     fitted: np.ndarray | None = None
     fitted_var: np.ndarray | None = None
+
+    def moments(self, r, x):
+        mean, var = damped_forecast(self, r, x)
+        return mean, var, self.df[r]
+
+    def in_sample(self, rows, r, c, x):
+        return self.fitted[r, c], self.fitted_var[r, c], self.df[r]
+
+    def to_record(self, pos, settings):
+        return {k: float(getattr(self, k)[pos]) for k in ("level", "trend", "alpha", "beta", "phi", "s2", "df")}
 
 
 def _phi_sum(phi, h):
@@ -148,3 +159,23 @@ def damped_forecast(fit: Damped, rows: np.ndarray, x: np.ndarray) -> tuple[np.nd
     phi = fit.phi[rows]
     mean = fit.level[rows] + _phi_sum(phi, h) * fit.trend[rows]
     return mean, fit.s2[rows] * damped_variance_factor(fit.alpha[rows], fit.beta[rows], phi, h)
+
+
+class DampedCandidate(Candidate):
+    """``damped``: additive damped-trend exponential smoothing, ETS(A,Ad,N)."""
+
+    name = "damped"
+
+    def fit(self, batch, rows, settings, keep_fitted=False) -> Damped:
+        return fit_damped(rows.z, rows.mask, batch.x, rows.floor, settings, keep_fitted=keep_fitted)
+
+    def simulate(self, rec, n_sims, rng, x):
+        """The state-space recursion with the drawn innovations (level and trend updated by them)."""
+        _, eps = t_noise(rec, n_sims, rng, len(x))
+        level, trend = np.full(n_sims, rec["level"]), np.full(n_sims, rec["trend"])
+        z = np.empty((n_sims, len(x)))
+        for h in range(len(x)):
+            base = level + rec["phi"] * trend
+            z[:, h] = base + eps[:, h]
+            level, trend = base + rec["alpha"] * eps[:, h], rec["phi"] * trend + rec["alpha"] * rec["beta"] * eps[:, h]
+        return from_model_scale(z, rec["scale"], *record_bounds(rec))

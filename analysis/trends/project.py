@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from analysis import atomic, config
 from analysis.catalog import Catalog, load_catalog, plan_order
@@ -29,9 +29,9 @@ from analysis.trends.base import (
     SCALE_NAMES,
     Settings,
 )
-from analysis.trends.batch import Batch, _last_col, _prev_col, build_batch
-from analysis.trends.candidates import Rows, fit_candidate, predict_future
-from analysis.trends.glm import SLOPE_PRIOR_SD
+from analysis.trends.batch import Batch, _last_col, build_batch
+from analysis.trends.candidate import Fitted
+from analysis.trends.candidates import GLM_CANDIDATES, MODELS, Rows
 from analysis.trends.records import _json_float, _params_record, _series_seed, paths_from_params
 from analysis.trends.selection import BacktestResult, backtest, choose
 from analysis.trends.simulation import analytic_quantiles, clip_to_range, glm_quantiles, sim_quantiles
@@ -48,15 +48,14 @@ class Projection:
     files: dict[str, Path] = field(default_factory=dict)
 
 
-def _final_fits(batch: Batch, chosen: np.ndarray, settings: Settings) -> tuple[Rows, dict[str, Any], dict]:
-    """Fit every candidate that some series chose, on all projectable series."""
+def _final_fits(batch: Batch, chosen: np.ndarray, settings: Settings) -> tuple[Rows, dict[str, Fitted]]:
+    """Fit every candidate that some series chose, on all projectable series (keeping the
+    in-sample values the projections table shows for the observed years)."""
     series = np.flatnonzero(batch.projectable)
     rows = Rows.of(batch, series, batch.mask[series])
-    fits, shrinks = {}, {}
-    for name in CANDIDATES:
-        if (chosen[series] == name).any():
-            fits[name], shrinks[name] = fit_candidate(name, batch, rows, settings, keep_fitted=name == "damped")
-    return rows, fits, shrinks
+    fits = {name: model.fit(batch, rows, settings, keep_fitted=True)
+            for name, model in MODELS.items() if (chosen[series] == name).any()}
+    return rows, fits
 
 
 def _query_table(batch: Batch, series: np.ndarray, settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -70,23 +69,12 @@ def _query_table(batch: Batch, series: np.ndarray, settings: Settings) -> tuple[
     return r, c, future[r, c]
 
 
-def _fitted_values(name, fitted, batch, rows, r, c, widen):
+def _fitted_values(fitted: Fitted, batch, rows, r, c, widen):
     """Point and quantiles of a candidate at observed years (in-sample, one step ahead for the
     recursive ones)."""
     s = rows.series[r]
-    scale, lo, hi = batch.scale[s], batch.lo[s], batch.hi[s]
-    x = batch.x[c]
-    if name == "naive":
-        prev = _prev_col(rows.mask)[r, c]
-        mean = np.where(prev >= 0, rows.z[r, np.clip(prev, 0, None)], np.nan)
-        var = fitted.s2[r] * np.where(prev >= 0, c - prev, np.nan)
-        df = fitted.df[r]
-    elif name == "damped":
-        mean, var, df = fitted.fitted[r, c], fitted.fitted_var[r, c], fitted.df[r]
-    else:
-        mean, var = fitted[0].at(r, x)
-        df = fitted[0].df[r]
-    return analytic_quantiles(mean, var, df, widen, scale, lo, hi)
+    mean, var, df = fitted.in_sample(rows, r, c, batch.x[c])
+    return analytic_quantiles(mean, var, df, widen, batch.scale[s], batch.lo[s], batch.hi[s])
 
 
 def _glm_series_tables(batch, rows, fitted, pos_list, r, c, is_proj, widen, settings, point, q, params):
@@ -94,7 +82,7 @@ def _glm_series_tables(batch, rows, fitted, pos_list, r, c, is_proj, widen, sett
     simulated ones: future years from the same seeded paths :func:`simulate_paths` returns (one
     stream per series), observed years from one stream for the run, at each year's exposure
     (with ``n_sims_backtest`` draws: these fitted intervals are descriptive)."""
-    glm, c_rows = fitted[1], fitted[2]
+    glm, c_rows = fitted.glm, fitted.glm_rows
     pos_list = np.asarray(pos_list, dtype=int)
     starts, ends = np.searchsorted(r, pos_list, "left"), np.searchsorted(r, pos_list, "right")
     for pos, start, end in zip(pos_list, starts, ends, strict=True):
@@ -140,7 +128,7 @@ def project_observations(obs: pd.DataFrame, indicators: pd.DataFrame,
         result = BacktestResult({c: pd.DataFrame() for c in CANDIDATES}, {})
     scores = result.scores
     chosen, why = choose(batch, scores, settings)
-    rows, fits, shrinks = _final_fits(batch, chosen, settings)
+    rows, fits = _final_fits(batch, chosen, settings)
     widen = _widening(batch, rows, chosen, result.calibration, why, settings)
     r, c, is_proj = _query_table(batch, rows.series, settings)
     point = np.full(len(r), np.nan)
@@ -154,17 +142,16 @@ def project_observations(obs: pd.DataFrame, indicators: pd.DataFrame,
                                                            float(widen[pos]), settings)
         sel = np.flatnonzero(pick[r])
         fut, obs_ = sel[is_proj[sel]], sel[~is_proj[sel]]
-        point[fut], q[fut] = predict_future(name, fitted, batch, rows, r[fut], batch.x[c[fut]], widen[r[fut]],
-                                            settings, rng, 2)
-        point[obs_], q[obs_] = _fitted_values(name, fitted, batch, rows, r[obs_], c[obs_], widen[r[obs_]])
-        if name in ("trend", "weighted_trend") and fitted[1] is not None:
+        point[fut], q[fut] = fitted.predict(batch, rows, r[fut], batch.x[c[fut]], widen[r[fut]], settings, rng, 2)
+        point[obs_], q[obs_] = _fitted_values(fitted, batch, rows, r[obs_], c[obs_], widen[r[obs_]])
+        if fitted.glm is not None:
             glm_rows = np.flatnonzero(pick & rows.counts)
             _glm_series_tables(batch, rows, fitted, glm_rows, r, c, is_proj, widen, settings, point, q, params)
     s = rows.series[r]
     point = clip_to_range(point, batch.vlo[s], batch.vhi[s])
     q = clip_to_range(q, batch.vlo[s], batch.vhi[s])
     projections = _projection_frame(batch, s, c, is_proj, point, q, chosen)
-    models = _model_frame(batch, scores, chosen, why, rows, fits, shrinks, params, settings)
+    models = _model_frame(batch, scores, chosen, why, rows, fits, params, settings)
     log.info("projected %d series (%d not projectable) in %.2f s", int(batch.projectable.sum()),
              int((~batch.projectable).sum()), time.perf_counter() - started)
     return Projection(projections=projections, models=models)
@@ -178,7 +165,7 @@ def _widening(batch: Batch, rows: Rows, chosen: np.ndarray, calibration: dict, w
     s = rows.series
     short = batch.n[s] < settings.min_backtest_points
     widen = np.where(short, settings.default_widen, 1.0)
-    glm = np.isin(batch.family[s], [POISSON, BINOMIAL]) & np.isin(chosen[s], ["trend", "weighted_trend"])
+    glm = np.isin(batch.family[s], [POISSON, BINOMIAL]) & np.isin(chosen[s], GLM_CANDIDATES)
     for pos in np.flatnonzero(~short & ~glm):
         factor, n = calibration.get((int(batch.family[s[pos]]), chosen[s[pos]]), (1.0, 0))
         if factor > 1.0:
@@ -216,43 +203,15 @@ def _candidates_json(records: dict[str, dict[int, dict]], i: int) -> str:
     return json.dumps(out, ensure_ascii=False)
 
 
-def _slope_info(shrinks, fits, chosen_name, pos) -> tuple[float, float, float, float]:
-    """Own slope, comparator slope, weight on the comparator, slope used (model scale per year)."""
-    shrink = shrinks.get(chosen_name)
-    fitted = fits.get(chosen_name)
-    if chosen_name not in ("trend", "weighted_trend") or fitted is None:
-        return np.nan, np.nan, np.nan, np.nan
-    used = float(fitted[0].b[pos])
-    if shrink is None:
-        return used, np.nan, np.nan, used
-    return float(shrink.own[pos]), float(shrink.comparator[pos]), float(shrink.weight[pos]), used
-
-
-def _series_warnings(batch, i, name, fitted, pos) -> list[str]:
+def _series_warnings(batch, i, fitted: Fitted, pos) -> list[str]:
     """Warnings from the fit of the chosen model of series ``i`` (besides the data's own)."""
     out = list(batch.warnings[i])
     if batch.n[i] == 2:
         out.append("two points: the slope is their difference and the volatility their change (1 df)")
-    g = int(np.searchsorted(fitted[2], pos)) if name in ("trend", "weighted_trend") and fitted[1] is not None else -1
-    if 0 <= g < len(fitted[2]) and fitted[2][g] == pos:
-        glm = fitted[1]
-        phi_hat, df = glm.phi_hat[g], glm.df[g]
-        if glm.no_events[g]:
-            out.append("no events in any year: constant rate with half an event added (Jeffreys); slope not "
-                       "estimable from the series")
-        elif np.isfinite(phi_hat) and phi_hat > 1:
-            p = stats.chi2.sf(phi_hat * df, df)
-            out.append(f"overdispersion: Pearson chi2/df = {phi_hat:.2f} (p = {p:.3g}); covariance scaled by it "
-                       "(quasi-likelihood) and sampling noise widened to match")
-        if glm.penalized[g]:
-            out.append(f"every event in the first or last year: the likelihood has no finite maximum, the slope "
-                       f"has a normal prior (sd {SLOPE_PRIOR_SD} per year on the link scale)")
-        if not glm.converged[g]:
-            out.append("the GLM did not converge")
-    return out
+    return out + fitted.warnings(pos)
 
 
-def _model_frame(batch, scores, chosen, why, rows, fits, shrinks, params, settings) -> pd.DataFrame:
+def _model_frame(batch, scores, chosen, why, rows, fits, params, settings) -> pd.DataFrame:
     """The per-series model record (every series, projectable or not)."""
     pos_of = {int(s): p for p, s in enumerate(rows.series)}
     score_records = {name: table.to_dict("index") for name, table in scores.items()}
@@ -271,14 +230,14 @@ def _model_frame(batch, scores, chosen, why, rows, fits, shrinks, params, settin
             records.append(rec)
             continue
         name, pos = chosen[i], pos_of[i]
-        own, comp, weight, used = _slope_info(shrinks, fits, name, pos)
+        own, comp, weight, used = fits[name].slope(pos)
         has_comp = batch.comp[i] >= 0 and np.isfinite(weight)
         rec |= {"family": str(FAMILY_NAMES[batch.family[i]]), "scale": SCALE_NAMES[int(batch.scale[i])],
                 "candidates": _candidates_json(score_records, i), "chosen": name,
                 "model": f"{FAMILY_NAMES[batch.family[i]]}:{name}", "why": why[i],
                 "comparator": batch.comp_label[i] if has_comp else "",
                 "shrinkage_weight": weight, "own_slope": own, "comparator_slope": comp, "slope": used,
-                "warnings": "; ".join(_series_warnings(batch, i, name, fits[name], pos)),
+                "warnings": "; ".join(_series_warnings(batch, i, fits[name], pos)),
                 "params": json.dumps(params[i], ensure_ascii=False)}
         records.append(rec)
     frame = pd.DataFrame(records, columns=MODEL_COLUMNS)

@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
-from analysis.trends.base import FAMILY_NAMES, X0, Settings, from_model_scale
+from analysis.trends.base import FAMILY_NAMES, X0, Settings
 from analysis.trends.batch import Batch, _last_col
-from analysis.trends.simulation import _glm_draws, _glm_noise
+from analysis.trends.candidate import Fitted
+from analysis.trends.candidates import MODELS
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def _json_float(v: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _params_record(name: str, fitted: Any, i: int, pos: int, batch: Batch, widen: float,
+def _params_record(name: str, fitted: Fitted, i: int, pos: int, batch: Batch, widen: float,
                    settings: Settings) -> dict[str, Any]:
     """Everything :func:`paths_from_params` needs to simulate the chosen model of one series."""
     last = int(_last_col(batch.mask[i:i + 1])[0])
@@ -42,29 +43,7 @@ def _params_record(name: str, fitted: Any, i: int, pos: int, batch: Batch, widen
         "widen": widen, "year_last": int(batch.years[last]), "horizon": settings.horizon,
         "valid_range": [_json_float(batch.vlo[i]), _json_float(batch.vhi[i])],
     }
-    if name == "naive":
-        rec |= {"z_last": float(fitted.z_last[pos]), "s2": float(fitted.s2[pos]), "df": float(fitted.df[pos])}
-    elif name == "damped":
-        rec |= {k: float(getattr(fitted, k)[pos]) for k in ("level", "trend", "alpha", "beta", "phi", "s2", "df")}
-    else:
-        line, glm, c_rows = fitted
-        rec |= {k: float(getattr(line, k)[pos]) for k in ("xc", "a", "b", "var_a", "var_b", "s2", "df")}
-        g = int(np.searchsorted(c_rows, pos)) if glm is not None else -1
-        if glm is not None and g < len(c_rows) and c_rows[g] == pos:
-            ex = glm.exposure
-            rec |= {"glm": True, "phi_hat": _json_float(glm.phi_hat[g]), "exposure": {
-                "rule": settings.exposure, "e_last": float(glm.e_last[g]), "xc": _json_float(ex.xc[g]),
-                "a": _json_float(ex.a[g]), "b": _json_float(ex.b[g])}}
-    return rec
-
-
-def _future_exposure(rec: dict[str, Any], x: np.ndarray) -> np.ndarray:
-    ex = rec["exposure"]
-    last = ex["e_last"]
-    trend = np.exp(ex["a"] + ex["b"] * (x - ex["xc"])) if ex["a"] is not None and ex["b"] is not None \
-        else np.full(x.shape, last)
-    out = {"last": np.full(x.shape, last), "trend": trend, "conservative": np.minimum(last, trend)}[ex["rule"]]
-    return np.maximum(np.round(out), 1.0)
+    return rec | fitted.to_record(pos, settings)
 
 
 def paths_from_params(rec: dict[str, Any], n_sims: int, rng: np.random.Generator,
@@ -84,33 +63,8 @@ def paths_from_params(rec: dict[str, Any], n_sims: int, rng: np.random.Generator
     steps = np.arange(rec["year_last"] + 1, int(years.max(initial=rec["year_last"])) + 1)
     pick = np.searchsorted(steps, years)
     x = steps - X0
-    H = len(x)
-    widen = rec["widen"]
-    lo = np.nan if rec["lo"] is None else rec["lo"]
-    hi = np.nan if rec["hi"] is None else rec["hi"]
-    if rec.get("glm"):
-        a_s, b_s = _glm_draws(np.float64(rec["a"]), np.float64(rec["b"]), rec["var_a"], rec["var_b"], rec["s2"],
-                              rec["df"], widen, rng, n_sims)
-        eta = a_s[:, None] + b_s[:, None] * (x[None, :] - rec["xc"])
-        rate = _glm_noise(eta, _future_exposure(rec, x)[None, :], rec["family"] == "poisson",
-                          np.float64(rec["s2"]), rng)
-        return years, _clip_record(rec, (rate * rec["per"])[:, pick])
-    u = np.sqrt(rec["df"] / rng.chisquare(rec["df"], n_sims))[:, None] * widen
-    eps = rng.standard_normal((n_sims, H)) * math.sqrt(rec["s2"]) * u
-    if rec["candidate"] == "naive":
-        z = rec["z_last"] + np.cumsum(eps, axis=1)
-    elif rec["candidate"] == "damped":
-        level, trend = np.full(n_sims, rec["level"]), np.full(n_sims, rec["trend"])
-        z = np.empty((n_sims, H))
-        for h in range(H):
-            base = level + rec["phi"] * trend
-            z[:, h] = base + eps[:, h]
-            level, trend = base + rec["alpha"] * eps[:, h], rec["phi"] * trend + rec["alpha"] * rec["beta"] * eps[:, h]
-    else:
-        za, zb = rng.standard_normal((n_sims, 1)), rng.standard_normal((n_sims, 1))
-        dx = x[None, :] - rec["xc"]
-        z = rec["a"] + rec["b"] * dx + (math.sqrt(rec["var_a"]) * za + dx * math.sqrt(rec["var_b"]) * zb) * u + eps
-    return years, _clip_record(rec, from_model_scale(z, rec["scale"], lo, hi)[:, pick])
+    values = MODELS[rec["candidate"]].simulate(rec, n_sims, rng, x)
+    return years, _clip_record(rec, values[:, pick])
 
 
 def _clip_record(rec: dict[str, Any], values: np.ndarray) -> np.ndarray:

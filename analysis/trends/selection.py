@@ -18,7 +18,7 @@ import pandas as pd
 
 from analysis.trends.base import BINOMIAL, CANDIDATES, POISSON, SCALE_NAMES, Settings
 from analysis.trends.batch import Batch
-from analysis.trends.candidates import Rows, analytic_moments, fit_candidate, predict_future
+from analysis.trends.candidates import MODELS, Rows
 from analysis.trends.simulation import t_quantiles
 
 log = logging.getLogger(__name__)
@@ -73,15 +73,15 @@ def backtest(batch: Batch, settings: Settings) -> BacktestResult:
     truth = batch.value[series[qr], qc]
     rng = np.random.default_rng([settings.seed, 1])
     scores, ratios = {}, {}
-    for name in CANDIDATES:
-        fitted, _ = fit_candidate(name, batch, rows, settings)
-        point, q = predict_future(name, fitted, batch, rows, qr, batch.x[qc], np.ones(len(qr)), settings, rng,
+    for name, model in MODELS.items():
+        fitted = model.fit(batch, rows, settings)
+        point, q = fitted.predict(batch, rows, qr, batch.x[qc], np.ones(len(qr)), settings, rng,
                                   settings.n_sims_backtest)
         scores[name] = _score(series[qr], truth, point, q, k[qr])
-        mean, var, df = analytic_moments(name, fitted, qr, batch.x[qc])
+        mean, var, df = fitted.moments(qr, batch.x[qc])
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.abs(batch.z[series[qr], qc] - mean) / (t_quantiles(df)[:, 3] * np.sqrt(var))
-        glm = rows.counts[qr] if name in ("trend", "weighted_trend") else np.zeros(len(qr), bool)
+        glm = rows.counts[qr] if model.uses_glm else np.zeros(len(qr), bool)
         ratios[name] = np.where(glm | (k[qr] < settings.min_backtest_points), np.nan, ratio)
     return BacktestResult(scores, calibration_factors(batch.family[series[qr]], ratios, settings))
 

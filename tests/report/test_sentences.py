@@ -1,4 +1,4 @@
-"""The report's generated words (analysis/narrative.py) and the 60_report / 70_indicator notebooks."""
+"""The report's generated words (analysis/report/) and the 60_report / 70_indicator notebooks."""
 
 from pathlib import Path
 

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from analysis import clean, synthetic
 from analysis.pipeline.cli import app
-from tests.test_returns import legacy_workbook
+from tests.returns.test_read import legacy_workbook
 
 HEADER = "indicator_id,year,area,sex,value,unit,numerator,denominator\n"
 

@@ -1,4 +1,4 @@
-"""Tests of the projection engine (analysis/trend.py).
+"""Tests of the projection engine (analysis/trends/).
 
 Expected values come from independent methods — statsmodels (OLS, WLS, GLM, ExponentialSmoothing),
 explicit matrix algebra, closed formulas worked by hand — or from the known process a series

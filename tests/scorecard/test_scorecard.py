@@ -1,4 +1,4 @@
-"""Tests of the assessment stage (analysis/targets.py).
+"""Tests of the assessment stage (analysis/scorecard/).
 
 Unit tests build the simulated paths by hand (``Context.use_paths``), so they never depend on
 the projection engine's randomness; expected values are worked out by hand (or, for least

@@ -9,7 +9,7 @@ import yaml
 
 from analysis import catalog, config
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 MINI = FIXTURES / "mini_catalog.yaml"
 
 

@@ -1,4 +1,4 @@
-"""Tests of the gap analysis (analysis/gaps.py).
+"""Tests of the gap analysis (analysis/gaps/).
 
 Every expected value is worked out by hand in the test (fractions, binomial sums written out),
 never copied from the module's own output. The core measures take arrays, so only the last test

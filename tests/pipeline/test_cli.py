@@ -12,7 +12,7 @@ from analysis import catalog, config
 from analysis.pipeline.cli import app
 
 runner = CliRunner()
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def read_csv(output: str) -> pd.DataFrame:

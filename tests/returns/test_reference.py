@@ -11,7 +11,7 @@ import yaml
 from analysis import catalog, config
 from analysis.returns import reference
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 COLUMNS = ["outline", "indicator_key", "indicator_zh", "year", "value", "unit", "scope", "source_report",
            "source_url", "quote"]
 

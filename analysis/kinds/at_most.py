@@ -1,0 +1,5 @@
+"""``at_most`` — 控制在…以内, 不超过 (at or under the value in the target year)."""
+
+from analysis.kinds.base import LevelKind
+
+KIND = LevelKind("at_most", side=-1, words="不超过{value}{unit}{year}", words_en="at most {v}")

@@ -1,0 +1,6 @@
+"""``keep_below`` — 保持在…以下 (at or under the value every year of the plan period)."""
+
+from analysis.kinds.base import LevelKind
+
+KIND = LevelKind("keep_below", side=-1, keep=True, words="每年保持在{value}{unit}以下",
+                 words_en="below {v} every year")

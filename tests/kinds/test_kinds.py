@@ -1,0 +1,99 @@
+"""The target-kind registry (analysis/kinds/): one file per kind, one definition of "met", asked
+by the catalog, the scorecard, the gaps page and the report alike."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import pkgutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from analysis import catalog, gaps, kinds, scorecard
+from analysis.kinds.base import LevelKind
+
+MINI = Path(__file__).parents[1] / "fixtures" / "mini_catalog.yaml"
+
+
+def test_every_kind_file_registers_exactly_the_kind_it_is_named_for():
+    files = {m.name for m in pkgutil.iter_modules(kinds.__path__)} - {"base"}
+    assert files == set(kinds.REGISTRY)
+    for name in files:
+        assert importlib.import_module(f"analysis.kinds.{name}").KIND is kinds.get(name)
+
+
+def test_every_kind_the_shipped_catalog_uses_is_in_the_registry_and_says_its_target():
+    cat = catalog.load_catalog()
+    assert set(cat.indicators["kind"]) <= kinds.KINDS
+    for _, entry in cat.indicators.iterrows():
+        assert kinds.get(entry["kind"]).text(entry)
+
+
+def test_the_single_definition_of_met_at_the_line_and_across_it():
+    # 以上、以下、以内 include the number; a band includes its edges; NaN never meets
+    v = np.array([2.99, 3.0, 3.01, np.nan])
+    assert kinds.get("below").meets(v, 3.0).tolist() == [True, True, False, False]
+    assert kinds.get("at_most").meets(v, 3.0).tolist() == [True, True, False, False]
+    assert kinds.get("keep_below").meets(v, 3.0).tolist() == [True, True, False, False]
+    assert kinds.get("above").meets(v, 3.0).tolist() == [False, True, True, False]
+    assert kinds.get("keep_above").meets(v, 3.0).tolist() == [False, True, True, False]
+    assert kinds.get("about").meets(np.array([44.9, 45.0, 47.0, 47.1]), 45.0, tolerance=2.0).tolist() == \
+        [True, True, True, False]
+    for name in ("direction", "relative", "qualitative"):
+        with pytest.raises(ValueError, match="has no target value"):
+            kinds.get(name).meets(v, 3.0)
+    # the scorecard's meets is the kind's, not a second definition
+    assert scorecard.meets(v, "below", 3.0).tolist() == kinds.get("below").meets(v, 3.0).tolist()
+
+
+def test_the_towns_below_a_threshold_use_the_same_line():
+    """A town exactly at 每年保持在90%以上 is not below it (gaps page and scorecard agree)."""
+    from tests.builders import observations_table
+
+    cat = catalog.load_catalog()
+    town = gaps.town_units()["town"].iloc[0]
+    rows = [{"indicator_id": "C1.6", "year": 2022, "area": town, "value": v}
+            for v in (90.0,)] + [{"indicator_id": "C1.6", "year": 2023, "area": town, "value": 89.9}]
+    obs = observations_table(rows, cat)
+    below = gaps.towns_below_threshold(obs, cat, "C1.6", gaps.GapSettings.from_params())
+    assert below["year"].tolist() == [2023]
+
+
+def test_an_unknown_kind_is_refused_naming_the_known_ones():
+    with pytest.raises(ValueError, match="unknown target kind 'at_least'.*below"):
+        kinds.get("at_least")
+
+
+def test_adding_a_kind_is_one_object_in_the_registry(tmp_path, monkeypatch):
+    """A new kind (say 不低于 without the 以上 wording) needs no change anywhere else: the catalog
+    accepts an entry of it, states its target, and the scorecard judges it with its own line."""
+    new = LevelKind("not_below", side=1, words="不低于{value}{unit}{year}", words_en="not below {v}")
+    monkeypatch.setitem(kinds.REGISTRY, "not_below", new)
+    data = yaml.safe_load(MINI.read_text(encoding="utf-8"))
+    numeric = next(e for e in data["indicators"] if e["kind"] == "above")
+    numeric["kind"] = "not_below"
+    path = tmp_path / "indicators.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    cat = catalog.load_catalog(path)
+    entry = cat.entry(numeric["id"])
+    assert catalog.target_text(entry).startswith(f"不低于{numeric['value']:g}")
+    assert scorecard.meets(np.array([numeric["value"]]), "not_below", float(numeric["value"])).tolist() == [True]
+
+
+def test_a_field_of_another_kind_is_refused_naming_the_kinds_that_have_it(tmp_path):
+    data = yaml.safe_load(MINI.read_text(encoding="utf-8"))
+    numeric = next(e for e in data["indicators"] if e["kind"] == "above")
+    numeric["gap"] = "sex"
+    path = tmp_path / "indicators.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with pytest.raises(catalog.CatalogError) as exc:
+        catalog.load_catalog(path)
+    assert f"entry {numeric['id']}, field 'gap': only 'direction' targets have a gap" in exc.value.problems
+
+
+def test_kinds_are_frozen_data():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        kinds.get("below").side = 1  # type: ignore[misc]
