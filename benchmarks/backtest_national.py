@@ -66,8 +66,8 @@ def run(obs: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
         fit = fit[fit["year"] <= T]
         later = obs.merge(keys, on=KEY)
         later = later[later["year"] > T][[*KEY, "year", "value"]]
-        for label, settings in (("chosen", trends.Settings.from_params()),
-                                ("naive", trends.Settings.from_params(force_model="naive"))):
+        for label, settings in (("chosen", trends.ProjectionSettings.from_params()),
+                                ("naive", trends.ProjectionSettings.from_params(force_model="naive"))):
             proj = trends.project_observations(fit, indicators, settings).projections
             proj = proj[proj["is_projection"]]
             joined = later.merge(proj, on=[*KEY, "year"], how="left")
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     table = out.groupby("which").apply(summarise, include_groups=False).T
     print("overall (MAE in each indicator's own unit, pooled):")
     print(table.round(3).to_string(), "\n")
-    min_points = trends.Settings.from_params().min_backtest_points
+    min_points = trends.ProjectionSettings.from_params().min_backtest_points
     by_fit = out.assign(fit=np.where(out["n_fit"] < min_points, "default (3-4 points)", "back-tested (5+ points)"))
     print("by number of points fitted:")
     print(by_fit.groupby(["fit", "which"]).apply(summarise, include_groups=False).round(3).to_string(), "\n")

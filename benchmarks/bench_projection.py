@@ -117,7 +117,7 @@ def _plain_candidates(x, z, y, e, fam, x_new, n_sims, rng, settings):
     return out
 
 
-def plain_one(frame: pd.DataFrame, fam: str, settings: trends.Settings, rng) -> None:
+def plain_one(frame: pd.DataFrame, fam: str, settings: trends.ProjectionSettings, rng) -> None:
     """Back-test (every origin) and final fit of one series, the straightforward way."""
     frame = frame.sort_values("year")
     x = frame["year"].to_numpy(float) - 2000
@@ -145,7 +145,7 @@ def time_plain_loop(obs: pd.DataFrame, sample: int, seed: int = 3) -> tuple[floa
     keys = local[["indicator_id", "area"]].drop_duplicates()
     keys = keys.iloc[rng.choice(len(keys), size=min(sample, len(keys)), replace=False)]
     groups = dict(tuple(local.merge(keys).groupby(["indicator_id", "area"])))
-    settings = trends.Settings.from_params()
+    settings = trends.ProjectionSettings.from_params()
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -135,7 +135,7 @@ def forecasts(obs: pd.DataFrame, area: str, n_sims: int | None = None) -> pd.Dat
                 todo.append((entry, sex, years, values))
         if not todo:
             continue
-        models = trends.project_observations(obs_T, cat.indicators, trends.Settings.from_params()).models
+        models = trends.project_observations(obs_T, cat.indicators, trends.ProjectionSettings.from_params()).models
         ctx = scorecard.Context(obs_T, models, cat, settings, "annual", int(T), area=area)
         for entry, sex, years, values in todo:
             for Ty in years[years > T]:

@@ -1,9 +1,5 @@
-"""The indicator catalog: every target of both plans, as reviewed data.
-
-``params/indicators.yaml`` holds one entry per monitored target, transcribed from the plans
-(see ``docs/catalog.md`` for the fields). This module reads it, checks it — against the
-units and departments files and against the plans' own text — and returns it as a table in
-plan order. Any catalog path can be passed, so another county can bring its own file.
+"""The catalog's entries: loading and checking them against the plans' text, selecting, summarising
+(the package docstring, :mod:`analysis.catalog`, says what the catalog is).
 """
 
 from __future__ import annotations

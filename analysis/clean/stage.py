@@ -1,22 +1,5 @@
-"""From the departments' returns to one validated table, with every value accounted for.
-
-:func:`clean` reads every file under the raw folder (:mod:`analysis.returns`), interprets
-each raw value against the catalog — indicator, year, area, sex, unit — and checks it.
-Hard problems send the value to quarantine with its file, sheet, cell, the value as written
-and a reason in plain words; soft ones keep it with a flag for review. Every raw value ends in
-exactly one of ``observations`` and ``quarantine`` (checked on every run).
-
-Hard (quarantine): not a number; unknown indicator, area or sex label; not a year, or a year
-outside the monitored years; a unit that is not understood or not convertible; outside the
-possible range; numerator larger than denominator; a town reported for a year after it left
-the district; a value reported twice (with the same number: one kept, the repeat quarantined;
-with different numbers: both quarantined as a conflict, never one picked).
-
-Soft (kept, flagged): ``jump`` (a change from the previous year far outside the series' usual
-movement), ``sex_sum_mismatch`` (female + male counts ≠ the total), ``total_outside_sex_range``,
-``value_disagrees_with_counts``, and the marks of what was done: ``unit_converted:‰→%``,
-``derived_from_counts``, ``alias:首阳山→首阳山街道``, ``former_boundary``, and any flag the
-return itself carries (``derived``, ``lower_bound``).
+"""The clean stage: every raw value read, interpreted, checked, and kept or quarantined with its reason (the
+package docstring, :mod:`analysis.clean`, says how).
 """
 
 from __future__ import annotations

@@ -251,7 +251,7 @@ def project(
 
     logs.configure(logs.stage_log("project"))
     try:
-        settings = trends.Settings.from_params(settings_file, **({} if seed is None else {"seed": seed}))
+        settings = trends.ProjectionSettings.from_params(settings_file, **({} if seed is None else {"seed": seed}))
         result = trends.project(processed, catalog_file, settings)
     except (cat_mod.CatalogError, config.ParamsError, FileNotFoundError, schemas.ContractError, ValueError) as exc:
         raise fail(exc, 2) from exc

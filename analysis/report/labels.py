@@ -1,7 +1,7 @@
 """Every label of the reports in one place: areas, sexes, statuses, warnings, gap words, headings.
 
 Chinese labels of the statuses themselves are reviewed data (``params/assessment.yaml``, read
-through :class:`analysis.scorecard.Settings`); everything else a page prints as a fixed word is
+through :class:`analysis.scorecard.AssessmentSettings`); everything else a page prints as a fixed word is
 here, Chinese and English side by side, so a label is changed once and every page follows.
 Plain data: importing this module pulls in no chart or notebook library, so the engines may use
 it for the words they put in their tables.

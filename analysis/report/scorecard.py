@@ -14,7 +14,7 @@ from analysis.catalog import Catalog, plan_order
 from analysis.report.labels import AREA_EN, SEX_EN, SEX_LABELS, WARNINGS_EN, area_label, status_en
 from analysis.report.numbers import fmt, pct
 from analysis.scorecard.assess import Assessment
-from analysis.scorecard.settings import LEVEL_STATUSES, SCORED_KINDS, STATUSES, Settings
+from analysis.scorecard.settings import LEVEL_STATUSES, SCORED_KINDS, STATUSES, AssessmentSettings
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ def scorecard_table(result: Assessment, cat: Catalog, plan: str | None = None, h
     }).reset_index(drop=True)
 
 
-def status_colours(settings: Settings) -> dict[str, str]:
+def status_colours(settings: AssessmentSettings) -> dict[str, str]:
     """Every status word a table may carry → its colour (``params/assessment.yaml``).
 
     The words of every mode (the final evaluation's plainer ones included), the 基本实现 word and
@@ -260,7 +260,7 @@ def warning_table(result: Assessment, lang: str = "zh", cat: Catalog | None = No
     return table.reset_index(drop=True)
 
 
-def severity_scale(settings: Settings, lang: str = "zh") -> str:
+def severity_scale(settings: AssessmentSettings, lang: str = "zh") -> str:
     """The severity scale of the warning list in words, from ``params/assessment.yaml``: which
     warning carries which degree (higher is more serious), and the extra degree of an off-track
     target's 预计完成困难."""

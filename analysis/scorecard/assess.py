@@ -30,7 +30,7 @@ from analysis.scorecard.settings import (
     DIRECTION_STATUSES,
     MODES,
     STATUSES,
-    Settings,
+    AssessmentSettings,
     load_settings,
 )
 from analysis.scorecard.warnings import _add_warning, _drop_warning
@@ -53,7 +53,7 @@ def district_towns(ctx: Context, indicator_id: str) -> tuple[list[str], list[str
     return current + kept_former + missing, former
 
 
-def is_joint_town_target(entry: pd.Series, settings: Settings) -> bool:
+def is_joint_town_target(entry: pd.Series, settings: AssessmentSettings) -> bool:
     """A target the plan sets for every town (以镇（街道）为单位…): its headline is all towns together."""
     source = str(entry.get("source") or "")
     return "town" in entry["breakdowns"] and any(p in source for p in settings.joint_town_phrases)
@@ -163,7 +163,7 @@ def _town_summary(head: dict, entry: pd.Series, towns: list[str], former: list[s
     head["reason_zh"] = "；".join(filter(None, [head["reason_zh"], *notes]))
 
 
-def evaluation_year(observations: pd.DataFrame, mode: str, year: int | None, settings: Settings,
+def evaluation_year(observations: pd.DataFrame, mode: str, year: int | None, settings: AssessmentSettings,
                     area: str = "district") -> int:
     """The year evaluated: ``year`` when given (0 or None: the mode's default) — midterm: 2025;
     final: 2030; annual: the year most of the district's series have reached — the most common
@@ -196,7 +196,7 @@ def evaluation_year(observations: pd.DataFrame, mode: str, year: int | None, set
 
 
 def models_as_of(observations: pd.DataFrame, models: pd.DataFrame, cat: Catalog,
-                 projection_settings: trends.Settings | None = None) -> pd.DataFrame:
+                 projection_settings: trends.ProjectionSettings | None = None) -> pd.DataFrame:
     """The projection models fitted to ``observations`` (already cut at the evaluation year): the
     given table when every series' last year agrees with the observations, else a fresh projection
     of the observations (in memory; the files of the projection stage are left alone)."""
@@ -208,13 +208,13 @@ def models_as_of(observations: pd.DataFrame, models: pd.DataFrame, cat: Catalog,
         return models
     log.info("projection models do not match the observations up to the evaluation year (%d series differ): "
              "re-projecting in memory", int(stale.sum()))
-    settings = projection_settings if projection_settings is not None else trends.Settings.from_params()
+    settings = projection_settings if projection_settings is not None else trends.ProjectionSettings.from_params()
     return project_observations(observations, cat.indicators, settings).models
 
 
 def assess_frame(observations: pd.DataFrame, models: pd.DataFrame, cat: Catalog, mode: str = "annual",
-                 year: int | None = None, settings: Settings | None = None, area: str = "district",
-                 projection_settings: trends.Settings | None = None) -> pd.DataFrame:
+                 year: int | None = None, settings: AssessmentSettings | None = None, area: str = "district",
+                 projection_settings: trends.ProjectionSettings | None = None) -> pd.DataFrame:
     """The scorecard as a table (not validated, not written): every catalog target's rows, in plan
     order, for the evaluation ``year`` (observations after it are set aside, and the series
     re-projected without them when needed: the assessment as it would have been made then)."""
@@ -303,7 +303,7 @@ class Assessment:
     scorecard: pd.DataFrame
     mode: str
     year: int
-    settings: Settings
+    settings: AssessmentSettings
     observations: pd.DataFrame
     files: dict[str, Path] = field(default_factory=dict)
 
@@ -314,7 +314,7 @@ class Assessment:
 
 def assess(processed_dir: str | Path = config.PROCESSED_DIR, catalog: str | Path | Catalog = config.DEFAULT_CATALOG,
            mode: str = "annual", year: int | None = None, settings_path: str | Path = DEFAULT_SETTINGS,
-           *, settings: Settings | None = None) -> Assessment:
+           *, settings: AssessmentSettings | None = None) -> Assessment:
     """The assessment stage: read ``observations.parquet`` and ``projection_models.parquet`` in
     ``processed_dir``, assess every target, validate, and write ``scorecard.parquet`` and
     ``scorecard.csv`` (UTF-8 with BOM, for Excel) there, each atomically.

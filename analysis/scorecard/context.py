@@ -15,7 +15,7 @@ import pandas as pd
 
 from analysis.catalog import Catalog
 from analysis.scorecard.pace import Scale, round_to_step, unit_scale
-from analysis.scorecard.settings import Settings
+from analysis.scorecard.settings import AssessmentSettings
 from analysis.trends.base import SCALE_NAMES, reporting_step
 from analysis.trends.records import Paths, simulate_paths
 
@@ -75,7 +75,7 @@ class Context:
     observations: pd.DataFrame
     models: pd.DataFrame
     catalog: Catalog
-    settings: Settings
+    settings: AssessmentSettings
     mode: str
     year: int
     area: str = "district"

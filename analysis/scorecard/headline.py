@@ -11,12 +11,12 @@ import pandas as pd
 
 from analysis import config, kinds
 from analysis.catalog import plan_order
-from analysis.scorecard.settings import DIRECTION_STATUSES, LEVEL_STATUSES, SCORED_KINDS, Settings
+from analysis.scorecard.settings import DIRECTION_STATUSES, LEVEL_STATUSES, SCORED_KINDS, AssessmentSettings
 
 log = logging.getLogger(__name__)
 
 
-def headline(scorecard: pd.DataFrame, settings: Settings) -> dict[str, Any]:
+def headline(scorecard: pd.DataFrame, settings: AssessmentSettings) -> dict[str, Any]:
     """The counts an official report gives, on the headline rows (one per target).
 
     ``n``: the targets with a value or a comparator that are counted (the catalog's monitorable

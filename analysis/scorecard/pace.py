@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.returns import parse
-from analysis.scorecard.settings import SCALE_CODES, Settings
+from analysis.scorecard.settings import SCALE_CODES, AssessmentSettings
 from analysis.trends.base import from_model_scale, reporting_step, to_model_scale
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def pace_ratio(observed: float, required: float) -> float:
     return observed / required
 
 
-def pace_band(ratio: float, settings: Settings) -> str:
+def pace_band(ratio: float, settings: AssessmentSettings) -> str:
     """The pace ratio in words (UN SDG progress chart bands)."""
     if not np.isfinite(ratio):
         return ""

@@ -23,7 +23,7 @@ from analysis.scorecard.probability import (
     side,
     year_reached,
 )
-from analysis.scorecard.settings import COLUMNS, KEEP_KINDS, Settings
+from analysis.scorecard.settings import COLUMNS, KEEP_KINDS, AssessmentSettings
 from analysis.scorecard.warnings import (
     _add_warning,
     _quality_warning,
@@ -63,7 +63,7 @@ def _insufficient(row: dict, reason: str, reason_zh: str) -> dict:
     return row
 
 
-def _slack(entry: pd.Series, settings: Settings) -> float:
+def _slack(entry: pd.Series, settings: AssessmentSettings) -> float:
     """The 基本实现 tolerance in the unit (0 when off)."""
     if not settings.basic_enabled or pd.isna(entry.get("value")):
         return 0.0

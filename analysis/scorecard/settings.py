@@ -60,7 +60,7 @@ COLUMNS = CONTRACT_COLUMNS + EXTRA_COLUMNS
 
 
 @dataclass(frozen=True)
-class Settings:
+class AssessmentSettings:
     """The assessment's parameters, read from ``params/assessment.yaml`` (no defaults in code:
     the file is the one place a threshold or a label is set; the plan period and the number of
     simulated paths come from ``params/plan.yaml``). See those files for each."""
@@ -108,14 +108,14 @@ class Settings:
         return self.labels[status]
 
 
-def load_settings(path: str | Path = DEFAULT_SETTINGS, **overrides: Any) -> Settings:
+def load_settings(path: str | Path = DEFAULT_SETTINGS, **overrides: Any) -> AssessmentSettings:
     """Read ``params/assessment.yaml`` (or another file of the same form), with ``overrides``
-    (field names of :class:`Settings`) on top.
+    (field names of :class:`AssessmentSettings`) on top.
 
     Raises :class:`analysis.config.ParamsError` naming the file and the unknown or missing key,
     or a threshold out of order (``unlikely < likely``).
     """
-    settings = config.settings_from_yaml(Settings, path, **overrides)
+    settings = config.settings_from_yaml(AssessmentSettings, path, **overrides)
     where = config.display_path(settings.path)
     problems = []
     if not 0 < settings.unlikely < settings.likely < 1:

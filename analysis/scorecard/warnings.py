@@ -12,7 +12,7 @@ import numpy as np
 from analysis.scorecard.context import Context, Series
 from analysis.scorecard.pace import observed_pace
 from analysis.scorecard.probability import meets, side
-from analysis.scorecard.settings import Settings
+from analysis.scorecard.settings import AssessmentSettings
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def gap_widening(years, gap, z: float) -> bool:
     return bool(np.isfinite(pace.se) and pace.slope - z * pace.se > 0)
 
 
-def volatility(sigma: float, required: float, inside: float, settings: Settings) -> tuple[str, float] | None:
+def volatility(sigma: float, required: float, inside: float, settings: AssessmentSettings) -> tuple[str, float] | None:
     """波动较大, judged with the series' own noise ``sigma`` (the residual sd of its line, model scale).
 
     ``"near"``: the current level lies within ``reach_z`` noise sds of the target line (``inside``
@@ -103,7 +103,7 @@ def flag_list(s: Series, wanted: dict[str, str]) -> list[tuple[int, str]]:
     return out
 
 
-def _add_warning(row: dict, code: str, text: str, settings: Settings, extra_severity: int = 0) -> None:
+def _add_warning(row: dict, code: str, text: str, settings: AssessmentSettings, extra_severity: int = 0) -> None:
     """Add an early warning (its code, its message in Chinese, severity from the params file, plus
     ``extra_severity``) and re-render the row's ``warnings``, ``warning_codes`` and ``severity``."""
     row.setdefault("_warn", []).append((code, text.replace("；", "，"), int(settings.warnings[code]["severity"])
@@ -111,12 +111,12 @@ def _add_warning(row: dict, code: str, text: str, settings: Settings, extra_seve
     _render_warnings(row, settings)
 
 
-def _drop_warning(row: dict, code: str, settings: Settings) -> None:
+def _drop_warning(row: dict, code: str, settings: AssessmentSettings) -> None:
     row["_warn"] = [w for w in row.get("_warn", []) if w[0] != code]
     _render_warnings(row, settings)
 
 
-def _render_warnings(row: dict, settings: Settings) -> None:
+def _render_warnings(row: dict, settings: AssessmentSettings) -> None:
     warns = row.get("_warn", [])
     row["warning_codes"] = ";".join(c for c, _, _ in warns)
     row["warnings"] = "；".join(f"{settings.warnings[c]['label']}：{t}" for c, t, _ in warns)

@@ -96,7 +96,7 @@ from analysis.trends.base import (  # noqa: F401
     CANDIDATES,
     MODEL_COLUMNS,
     POISSON,
-    Settings,
+    ProjectionSettings,
 )
 from analysis.trends.damped import (  # noqa: F401
     Damped,

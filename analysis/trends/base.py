@@ -72,7 +72,7 @@ FLAG_WARNINGS = {
 
 
 @dataclass(frozen=True)
-class Settings:
+class ProjectionSettings:
     """The engine's parameters: ``params/projection.yaml``, the horizon, seed and simulation
     counts from ``params/plan.yaml`` (see docs/projections.md); no defaults in code.
 
@@ -86,6 +86,7 @@ class Settings:
     half_life: float
     default_widen: float
     shrink_tau: float
+    slope_prior_sd: float
     damped_alpha: tuple[float, ...]
     damped_beta: tuple[float, ...]
     damped_phi: tuple[float, ...]
@@ -109,7 +110,8 @@ class Settings:
             raise ValueError("need 2 <= min_fit_points < min_backtest_points")
 
     @classmethod
-    def from_params(cls, path: str | Path = config.PARAMS_DIR / "projection.yaml", **overrides: Any) -> Settings:
+    def from_params(cls, path: str | Path = config.PARAMS_DIR / "projection.yaml",
+                    **overrides: Any) -> ProjectionSettings:
         """The settings in ``params/projection.yaml`` (reviewed data), with ``overrides`` on top.
 
         Raises :class:`analysis.config.ParamsError` naming the file and the unknown key.

@@ -22,7 +22,7 @@ from analysis.trends.base import (
     POISSON,
     SCALE_OF_FAMILY,
     X0,
-    Settings,
+    ProjectionSettings,
     _scale_derivative,
     reporting_step,
     to_model_scale,
@@ -159,7 +159,7 @@ def _flag_warnings(info: pd.DataFrame) -> list[list[str]]:
     return out
 
 
-def build_batch(obs: pd.DataFrame, indicators: pd.DataFrame, settings: Settings) -> Batch:
+def build_batch(obs: pd.DataFrame, indicators: pd.DataFrame, settings: ProjectionSettings) -> Batch:
     """Lay every series of ``obs`` on one yearly grid and decide its family (see module doc)."""
     obs = obs.sort_values([*KEY, "year"]).reset_index(drop=True)
     grouped = obs.groupby(KEY, sort=True)
@@ -215,7 +215,7 @@ def build_batch(obs: pd.DataFrame, indicators: pd.DataFrame, settings: Settings)
     return batch
 
 
-def _attach_comparators(batch: Batch, settings: Settings) -> None:
+def _attach_comparators(batch: Batch, settings: ProjectionSettings) -> None:
     """Find each local series' comparator (national, same sex, else national total; never one
     holding bound or approximate values) and put the comparator's values on the series' own
     model scale."""

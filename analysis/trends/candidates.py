@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.trends.base import BINOMIAL, CANDIDATES, POISSON, Settings
+from analysis.trends.base import BINOMIAL, CANDIDATES, POISSON, ProjectionSettings
 from analysis.trends.batch import Batch, _last_col
 from analysis.trends.candidate import Candidate, Fitted
 from analysis.trends.damped import DampedCandidate
@@ -50,6 +50,7 @@ if tuple(MODELS) != CANDIDATES:
     raise RuntimeError("the registry and base.CANDIDATES must list the same models in the same order")
 
 
-def fit_candidate(name: str, batch: Batch, rows: Rows, settings: Settings, keep_fitted: bool = False) -> Fitted:
+def fit_candidate(name: str, batch: Batch, rows: Rows, settings: ProjectionSettings,
+                  keep_fitted: bool = False) -> Fitted:
     """Fit candidate ``name`` on the rows (:meth:`Candidate.fit`)."""
     return MODELS[name].fit(batch, rows, settings, keep_fitted=keep_fitted)

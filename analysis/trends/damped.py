@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.trends.base import Settings, from_model_scale
+from analysis.trends.base import ProjectionSettings, from_model_scale
 from analysis.trends.batch import _first_col, _last_col, _prev_col
 from analysis.trends.candidate import Candidate, Fitted, record_bounds, t_noise
 from analysis.trends.linear import fit_line
@@ -115,7 +115,7 @@ def _damped_run(z, mask, x, level0, trend0, alpha, beta, phi, keep_fitted=False)
 DAMPED_PARAMETERS = 5
 
 
-def fit_damped(z: np.ndarray, mask: np.ndarray, x: np.ndarray, floor: np.ndarray, settings: Settings,
+def fit_damped(z: np.ndarray, mask: np.ndarray, x: np.ndarray, floor: np.ndarray, settings: ProjectionSettings,
                keep_fitted: bool = False, chunk: int = 8000) -> Damped:
     """Damped trend per row: the initial level and trend from the least-squares line (the level
     one year before the first value), (α, β, φ) by least squares over the settings' grid, then

@@ -47,9 +47,6 @@ class GLMFit(Line):
         return np.stack([np.stack([vaa, vab], -1), np.stack([vab, self.var_b], -1)], -2)
 
 
-#: sd of the normal prior put on a GLM slope (per year, link scale) when the likelihood has no
-#: finite maximum because every event falls in the first or the last year of the series
-SLOPE_PRIOR_SD = 0.2
 
 
 def _at_one_end(positive: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -74,7 +71,8 @@ def _glm_pieces(eta, y, e, poisson, w):
 
 
 def fit_glm(y: np.ndarray, e: np.ndarray, mask: np.ndarray, x: np.ndarray, family: np.ndarray,
-            weights: np.ndarray | None = None, max_iter: int = 100, tol: float = 1e-11) -> GLMFit:
+            weights: np.ndarray | None = None, *, slope_prior_sd: float, max_iter: int = 100,
+            tol: float = 1e-11) -> GLMFit:
     """Fit ``g(E[y]/e) = α + β x`` for every row by iteratively reweighted least squares.
 
     Poisson rows: log link with offset log(e); binomial rows: y successes of e trials, logit
@@ -86,7 +84,8 @@ def fit_glm(y: np.ndarray, e: np.ndarray, mask: np.ndarray, x: np.ndarray, famil
     trend; a comparator's slope can still be borrowed), and the intercept's information at
     that rate (half an event: Var(log rate) = 2). A row whose events all
     fall in its first or its last year (or, binomial, whose non-events do) has none either: its
-    slope gets a normal prior with sd :data:`SLOPE_PRIOR_SD` (a ridge penalty; ``penalized``).
+    slope gets a normal prior with sd ``slope_prior_sd`` (``params/projection.yaml``; a ridge
+    penalty; ``penalized``).
     """
     w = mask.astype(float) if weights is None else np.where(mask, weights, 0.0)
     poisson = (family == POISSON)[:, None]
@@ -94,7 +93,7 @@ def fit_glm(y: np.ndarray, e: np.ndarray, mask: np.ndarray, x: np.ndarray, famil
     ty, te = (w * y0).sum(1), (w * e0).sum(1)
     no_events = (ty <= 0) | (~poisson[:, 0] & (ty >= te))
     penalized = ~no_events & (_at_one_end(y0 > 0, mask) | (~poisson[:, 0] & _at_one_end(y0 < e0, mask)))
-    ridge = np.where(penalized, 1.0 / SLOPE_PRIOR_SD**2, 0.0)
+    ridge = np.where(penalized, 1.0 / slope_prior_sd**2, 0.0)
     start = np.where(poisson, np.log((y0 + 0.5) / e0), np.log((y0 + 0.5) / (e0 - y0 + 0.5)))
     xc, a, b, *_ = wls_sums(start, w, x)
     eta = a[:, None] + b[:, None] * (x - xc[:, None])

@@ -27,7 +27,7 @@ from analysis.trends.base import (
     PROJECTION_DTYPES,
     QUANTILES,
     SCALE_NAMES,
-    Settings,
+    ProjectionSettings,
 )
 from analysis.trends.batch import Batch, _last_col, build_batch
 from analysis.trends.candidate import Fitted
@@ -48,7 +48,7 @@ class Projection:
     files: dict[str, Path] = field(default_factory=dict)
 
 
-def _final_fits(batch: Batch, chosen: np.ndarray, settings: Settings) -> tuple[Rows, dict[str, Fitted]]:
+def _final_fits(batch: Batch, chosen: np.ndarray, settings: ProjectionSettings) -> tuple[Rows, dict[str, Fitted]]:
     """Fit every candidate that some series chose, on all projectable series (keeping the
     in-sample values the projections table shows for the observed years)."""
     series = np.flatnonzero(batch.projectable)
@@ -58,7 +58,8 @@ def _final_fits(batch: Batch, chosen: np.ndarray, settings: Settings) -> tuple[R
     return rows, fits
 
 
-def _query_table(batch: Batch, series: np.ndarray, settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _query_table(batch: Batch, series: np.ndarray, settings: ProjectionSettings
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(row, column, is_projection) of every year a projectable series gets in the table: its
     observed years (fitted values) and every year after its last one up to the horizon."""
     mask = batch.mask[series]
@@ -108,14 +109,14 @@ def _glm_series_tables(batch, rows, fitted, pos_list, r, c, is_proj, widen, sett
 
 
 def project_observations(obs: pd.DataFrame, indicators: pd.DataFrame,
-                         settings: Settings | None = None) -> Projection:
+                         settings: ProjectionSettings | None = None) -> Projection:
     """Project every series of ``obs`` (the observations table) — no files read or written.
 
     ``indicators`` is the catalog's table (``Catalog.indicators``: unit, kind, valid_range by
     id). Returns the projections table and the model record (see the module doc and
     docs/projections.md).
     """
-    settings = settings or Settings.from_params()
+    settings = settings or ProjectionSettings.from_params()
     started = time.perf_counter()
     if obs.empty:
         log.warning("no observations: nothing to project")
@@ -158,7 +159,7 @@ def project_observations(obs: pd.DataFrame, indicators: pd.DataFrame,
 
 
 def _widening(batch: Batch, rows: Rows, chosen: np.ndarray, calibration: dict, why: np.ndarray,
-               settings: Settings) -> np.ndarray:
+               settings: ProjectionSettings) -> np.ndarray:
     """The factor on each projected series' predictive sd: ``default_widen`` for a series too
     short to back-test, the pooled calibration factor of its family and model otherwise (not
     for the count GLMs); the reason is appended to ``why``."""
@@ -298,14 +299,14 @@ def observations_path(processed_dir: str | Path) -> Path:
 
 
 def project(processed_dir: str | Path = config.PROCESSED_DIR, catalog: str | Path | Catalog = config.DEFAULT_CATALOG,
-            settings: Settings | None = None) -> Projection:
+            settings: ProjectionSettings | None = None) -> Projection:
     """The projection stage: read ``observations.parquet`` in ``processed_dir``, project every
     series, validate, and write ``projections.parquet`` and ``projection_models.parquet`` there
     (each atomically: a failed run leaves the previous files whole)."""
     out = config.resolve(processed_dir)
     obs = pd.read_parquet(observations_path(out))
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
-    settings = settings if settings is not None else Settings.from_params()
+    settings = settings if settings is not None else ProjectionSettings.from_params()
     result = validate(project_observations(obs, cat.indicators, settings))
     files = {"projections": out / "projections.parquet", "models": out / "projection_models.parquet"}
     with atomic.atomic_output(files["projections"]) as tmp_p, atomic.atomic_output(files["models"]) as tmp_m:

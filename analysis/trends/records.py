@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
-from analysis.trends.base import FAMILY_NAMES, X0, Settings
+from analysis.trends.base import FAMILY_NAMES, X0, ProjectionSettings
 from analysis.trends.batch import Batch, _last_col
 from analysis.trends.candidate import Fitted
 from analysis.trends.candidates import MODELS
@@ -34,7 +34,7 @@ def _json_float(v: Any) -> float | None:
 
 
 def _params_record(name: str, fitted: Fitted, i: int, pos: int, batch: Batch, widen: float,
-                   settings: Settings) -> dict[str, Any]:
+                   settings: ProjectionSettings) -> dict[str, Any]:
     """Everything :func:`paths_from_params` needs to simulate the chosen model of one series."""
     last = int(_last_col(batch.mask[i:i + 1])[0])
     rec: dict[str, Any] = {

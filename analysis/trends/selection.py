@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.trends.base import BINOMIAL, CANDIDATES, POISSON, SCALE_NAMES, Settings
+from analysis.trends.base import BINOMIAL, CANDIDATES, POISSON, SCALE_NAMES, ProjectionSettings
 from analysis.trends.batch import Batch
 from analysis.trends.candidates import MODELS, Rows
 from analysis.trends.simulation import t_quantiles
@@ -35,7 +35,7 @@ def wis(truth: np.ndarray, q: np.ndarray) -> np.ndarray:
     return total / 2.5
 
 
-def backtest_origins(batch: Batch, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+def backtest_origins(batch: Batch, settings: ProjectionSettings) -> tuple[np.ndarray, np.ndarray]:
     """The (series, number of points fitted) pairs of the rolling-origin back-test: every series
     with at least ``min_backtest_points`` points, every k from ``min_fit_points`` to n − 1."""
     n = batch.n
@@ -57,7 +57,7 @@ class BacktestResult:
     calibration: dict[tuple[int, str], tuple[float, int]]
 
 
-def backtest(batch: Batch, settings: Settings) -> BacktestResult:
+def backtest(batch: Batch, settings: ProjectionSettings) -> BacktestResult:
     """Rolling-origin back-test of every candidate on every eligible series.
 
     Scores per candidate and series: forecasts made, origins, mean absolute error of the point,
@@ -86,7 +86,7 @@ def backtest(batch: Batch, settings: Settings) -> BacktestResult:
     return BacktestResult(scores, calibration_factors(batch.family[series[qr]], ratios, settings))
 
 
-def calibration_factors(family: np.ndarray, ratios: dict[str, np.ndarray], settings: Settings
+def calibration_factors(family: np.ndarray, ratios: dict[str, np.ndarray], settings: ProjectionSettings
                         ) -> dict[tuple[int, str], tuple[float, int]]:
     """How much each (family, candidate)'s intervals must widen to cover 80 % out of sample.
 
@@ -128,7 +128,8 @@ def _score(group: np.ndarray, truth, point, q, k) -> pd.DataFrame:
     return agg
 
 
-def choose(batch: Batch, scores: dict[str, pd.DataFrame], settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+def choose(batch: Batch, scores: dict[str, pd.DataFrame], settings: ProjectionSettings
+           ) -> tuple[np.ndarray, np.ndarray]:
     """The candidate of every series and why: the forced one, the lowest back-test WIS (ties to
     the simpler, in the order of :data:`CANDIDATES`), or the documented default for a series
     too short to back-test."""

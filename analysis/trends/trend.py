@@ -19,7 +19,7 @@ from scipy import stats
 
 from analysis.trends.base import from_model_scale
 from analysis.trends.candidate import Candidate, Fitted, record_bounds, t_noise
-from analysis.trends.glm import SLOPE_PRIOR_SD, GLMFit, _refit_intercept, fit_glm, projected_exposure
+from analysis.trends.glm import GLMFit, _refit_intercept, fit_glm, projected_exposure
 from analysis.trends.linear import Line, fit_line, recency_weights
 from analysis.trends.shrinkage import Shrinkage, comparator_lines, shrink_toward
 from analysis.trends.simulation import _glm_draws, _glm_noise, clip_to_range, glm_quantiles
@@ -34,6 +34,8 @@ class TrendFit(Fitted):
     glm: GLMFit | None
     glm_rows: np.ndarray | None = None
     shrink: Shrinkage | None = None
+    #: the sd of the slope's normal prior where the likelihood has no finite maximum
+    slope_prior_sd: float = math.nan
 
     def moments(self, r, x):
         mean, var = self.line.at(r, x)
@@ -95,7 +97,7 @@ class TrendFit(Fitted):
                        "(quasi-likelihood) and sampling noise widened to match")
         if glm.penalized[g]:
             out.append(f"every event in the first or last year: the likelihood has no finite maximum, the slope "
-                       f"has a normal prior (sd {SLOPE_PRIOR_SD} per year on the link scale)")
+                       f"has a normal prior (sd {self.slope_prior_sd} per year on the link scale)")
         if not glm.converged[g]:
             out.append("the GLM did not converge")
         return out
@@ -133,7 +135,7 @@ class TrendCandidate(Candidate):
         if rows.counts.any():
             c = np.flatnonzero(rows.counts)
             glm = fit_glm(rows.y[c], rows.e[c], rows.mask[c], x, rows.family[c],
-                          None if weights is None else weights[c])
+                          None if weights is None else weights[c], slope_prior_sd=settings.slope_prior_sd)
             for attr in ("xc", "a", "b", "var_a", "var_b", "s2", "df"):
                 getattr(line, attr)[c] = getattr(glm, attr)
         shrink = None
@@ -146,7 +148,7 @@ class TrendCandidate(Candidate):
                 _refit_intercept(glm, rows.y[c], rows.e[c], rows.mask[c], x, rows.family[c],
                                  None if weights is None else weights[c])
                 line.a[c], line.var_a[c] = glm.a, glm.var_a
-        return TrendFit(line, glm, c, shrink)
+        return TrendFit(line, glm, c, shrink, settings.slope_prior_sd)
 
     def simulate(self, rec, n_sims, rng, x):
         """Count records: the GLM coefficients drawn from their covariance, then the counts' sampling

@@ -25,6 +25,8 @@ from analysis.catalog import load_catalog
 from analysis.trends import damped
 from tests.builders import observation_rows, observations_table, run_notebook
 
+SETTINGS = trends.ProjectionSettings.from_params  # the shipped projection settings, with overrides
+
 YEARS = np.arange(2013, 2025)
 X = YEARS - 2000.0
 
@@ -80,7 +82,7 @@ def _statsmodels_glm(y, e, x, family, weights=None):
 def test_batched_glm_matches_statsmodels_coefficients_and_standard_errors(weighted):
     y, e, mask, family = _count_data()
     weights = trends.recency_weights(mask, X, 0.8) if weighted else None
-    fit = trends.fit_glm(y, e, mask, X, family, weights)
+    fit = trends.fit_glm(y, e, mask, X, family, weights, slope_prior_sd=SETTINGS().slope_prior_sd)
     intercept, slope = fit.coef()
     cov = fit.cov()
     for r in range(len(y)):
@@ -97,7 +99,8 @@ def test_overdispersion_scales_the_covariance_like_statsmodels_x2():
     e = np.full(len(X), 4000.0)
     mu = e * 0.01 * np.exp(-0.04 * (X - 18))
     y = rng.negative_binomial(5, 5 / (5 + mu)).astype(float)   # variance mu + mu^2/5: overdispersed
-    fit = trends.fit_glm(y[None], e[None], np.ones((1, len(X)), bool), X, np.array([trends.POISSON]))
+    fit = trends.fit_glm(y[None], e[None], np.ones((1, len(X)), bool), X, np.array([trends.POISSON]),
+                         slope_prior_sd=SETTINGS().slope_prior_sd)
     ref = sm.GLM(y, sm.add_constant(X), family=sm.families.Poisson(), offset=np.log(e)).fit(scale="X2", tol=1e-13)
     assert ref.scale > 1 and fit.s2[0] == pytest.approx(ref.scale, rel=1e-8)
     np.testing.assert_allclose(fit.cov()[0], ref.cov_params(), rtol=1e-6)
@@ -164,7 +167,7 @@ def test_damped_trend_variance_factor_is_the_ets_formula():
 
 
 def test_damped_grid_fit_is_close_to_the_statsmodels_optimum():
-    settings = trends.Settings.from_params()
+    settings = SETTINGS()
     for seed in range(3):
         rng = np.random.default_rng(seed)
         level, slope, z = 3.0, -0.12, []
@@ -199,7 +202,8 @@ def test_exposure_projection_follows_a_fall_but_never_assumes_a_rise():
     y = np.array([[20, 18, 19, 17, 16.0], [20, 18, 19, 17, 16.0]])
     mask = np.ones(e.shape, bool)
     x = np.arange(2020, 2025) - 2000.0
-    fit = trends.fit_glm(y, e, mask, x, np.array([trends.POISSON, trends.POISSON]))
+    fit = trends.fit_glm(y, e, mask, x, np.array([trends.POISSON, trends.POISSON]),
+                         slope_prior_sd=SETTINGS().slope_prior_sd)
     falling = np.exp(np.polyval(np.polyfit(x, np.log(e[0]), 1), 30.0))   # log-linear trend by numpy
     got = trends.projected_exposure(fit, np.array([0, 1]), np.array([30.0, 30.0]), "conservative")
     assert got[0] == pytest.approx(round(falling)) and got[1] == 4400
@@ -232,7 +236,7 @@ def test_a_known_poisson_rate_trend_is_recovered(cat):
     deaths = rng.poisson(births * rate).astype(float)
     values = np.round(deaths / births * 1000, 2)
     obs = observations(series("C1.3b", YEARS, values, num=deaths, den=births), cat)
-    result = trends.project_observations(obs, cat.indicators, trends.Settings.from_params(force_model="trend"))
+    result = trends.project_observations(obs, cat.indicators, SETTINGS(force_model="trend"))
     rec = record(result.models, "C1.3b")
     params = json.loads(rec["params"])
     assert rec["family"] == "poisson" and params["glm"]
@@ -254,7 +258,7 @@ def test_trend_intervals_cover_about_80_percent_when_the_model_is_right(cat):
         rows += series("C1.9c", years, v[:10], area=f"town{i}")
         truth[f"town{i}"] = v[12]
     result = trends.project_observations(observations(rows, cat), cat.indicators,
-                                        trends.Settings.from_params(force_model="trend", use_comparator=False))
+                                        SETTINGS(force_model="trend", use_comparator=False))
     p = result.projections[result.projections["year"] == 2027].set_index("area")
     actual = pd.Series(truth).reindex(p.index)
     inside = ((actual >= p["lo80"]) & (actual <= p["hi80"])).mean()
@@ -288,7 +292,7 @@ def test_a_proportion_at_99_percent_never_projects_above_100(cat, with_counts):
         values = num / den * 100
     obs = observations(series("C1.6", years, values, num=num, den=den), cat)
     for model in trends.CANDIDATES:
-        result = trends.project_observations(obs, cat.indicators, trends.Settings.from_params(force_model=model))
+        result = trends.project_observations(obs, cat.indicators, SETTINGS(force_model=model))
         proj = rows_of(result.projections, "C1.6")
         assert proj[["mean", "lo80", "hi80", "lo95", "hi95"]].max().max() <= 100.0
         assert record(result.models, "C1.6")["family"] == ("binomial" if with_counts else "logit")
@@ -343,7 +347,7 @@ def test_too_few_points_get_the_documented_default(cat):
     rec = record(result.models, "C1.9c")
     assert rec["chosen"] == "trend" and rec["candidates"] == "[]"
     assert rec["why"].startswith("default: too few points to back-test (n=4)")
-    assert json.loads(rec["params"])["widen"] == trends.Settings.from_params().default_widen
+    assert json.loads(rec["params"])["widen"] == SETTINGS().default_widen
 
 
 def test_shrinkage_moves_a_short_noisy_slope_toward_the_national_one_and_reports_it(cat):
@@ -357,7 +361,7 @@ def test_shrinkage_moves_a_short_noisy_slope_toward_the_national_one_and_reports
     # expected by hand from two OLS fits on the logit scale (statsmodels) and the prior sd tau
     own = sm.OLS(special.logit(local / 100), sm.add_constant(local_years - 2000.0)).fit()
     comp = sm.OLS(special.logit(national / 100), sm.add_constant(years_n - 2000.0)).fit()
-    tau = trends.Settings.from_params().shrink_tau
+    tau = SETTINGS().shrink_tau
     w = own.bse[1] ** 2 / (own.bse[1] ** 2 + tau**2 + comp.bse[1] ** 2)
     assert rec["comparator"] == "national/total"
     assert rec["own_slope"] == pytest.approx(own.params[1], rel=1e-9)
@@ -416,7 +420,7 @@ def test_simulated_paths_are_reproducible_with_the_seed(cat):
 
 
 def test_count_paths_reproduce_the_table_intervals_exactly(cat):
-    result = trends.project_observations(_mixed(cat), cat.indicators, trends.Settings.from_params(force_model="trend"))
+    result = trends.project_observations(_mixed(cat), cat.indicators, SETTINGS(force_model="trend"))
     paths = trends.simulate_paths("C1.3b", models=result.models)
     fut = rows_of(result.projections, "C1.3b").query("is_projection")
     q = np.quantile(paths.values, [0.025, 0.1, 0.9, 0.975], axis=0).T
@@ -425,7 +429,7 @@ def test_count_paths_reproduce_the_table_intervals_exactly(cat):
 
 @pytest.mark.parametrize("model", trends.CANDIDATES)
 def test_paths_have_the_marginals_of_the_table(cat, model):
-    result = trends.project_observations(_mixed(cat), cat.indicators, trends.Settings.from_params(force_model=model))
+    result = trends.project_observations(_mixed(cat), cat.indicators, SETTINGS(force_model=model))
     paths = trends.simulate_paths("C1.9c", models=result.models, n_sims=40000)
     fut = rows_of(result.projections, "C1.9c").query("is_projection")
     q = np.quantile(paths.values, [0.1, 0.5, 0.9], axis=0).T
@@ -519,7 +523,7 @@ def test_a_binomial_series_of_only_successes_projects_near_100_percent():
     e = np.array([[2.0, 2.0, 1.0, 2.0]])
     mask = np.ones_like(y, bool)
     x = np.arange(4.0)
-    fit = trends.fit_glm(y, e, mask, x, np.array([trends.BINOMIAL]))
+    fit = trends.fit_glm(y, e, mask, x, np.array([trends.BINOMIAL]), slope_prior_sd=SETTINGS().slope_prior_sd)
     assert float(special.expit(fit.a[0])) == pytest.approx(0.9375)
 
 
