@@ -7,6 +7,7 @@ notebook's first cell) call :func:`configure`.
 from __future__ import annotations
 
 import logging
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -40,6 +41,29 @@ def configure(log_file: Path | None = None, level: int = logging.INFO) -> loggin
         fh._plan_monitor = True  # type: ignore[attr-defined]
         root.addHandler(fh)
     return root
+
+
+#: set by the suite for each notebook it runs: the run's log file and the page being made
+RUN_LOG_ENV, PAGE_ENV = "PLAN_MONITOR_RUN_LOG", "PLAN_MONITOR_PAGE"
+
+
+def join_run_log() -> None:
+    """In a notebook kernel the suite started, send the ``analysis`` loggers (INFO and up) to the
+    run's log file too, each line naming the page: so the run log shows what every stage
+    computed, read or wrote, once per run. Does nothing outside a run (JupyterLab, the tests)."""
+    path = os.environ.get(RUN_LOG_ENV)
+    if not path:
+        return
+    root = logging.getLogger("analysis")
+    if any(getattr(h, "_plan_monitor_run", False) for h in root.handlers):
+        return
+    root.setLevel(min(root.level or logging.INFO, logging.INFO))
+    fh = logging.FileHandler(path, encoding="utf-8")
+    fh.setLevel(logging.INFO)
+    page = os.environ.get(PAGE_ENV, "?")
+    fh.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)-7s [{page}] %(name)s: %(message)s"))
+    fh._plan_monitor_run = True  # type: ignore[attr-defined]
+    root.addHandler(fh)
 
 
 def stage_log(stage: str) -> Path:

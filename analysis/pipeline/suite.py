@@ -10,6 +10,7 @@ succeeded (see :mod:`analysis.report`).
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import time
@@ -181,8 +182,13 @@ def new_run_id(outputs_dir: Path) -> str:
     return run_id
 
 
-def execute_notebook(notebook: str, parameters: dict[str, Any], executed: Path) -> None:
-    """Execute one notebook in a fresh kernel; raise :class:`NotebookFailed` on any error."""
+def execute_notebook(notebook: str, parameters: dict[str, Any], executed: Path,
+                     run_log: Path | None = None) -> None:
+    """Execute one notebook in a fresh kernel; raise :class:`NotebookFailed` on any error. With
+    ``run_log`` the kernel's ``analysis`` loggers write to it too (:func:`analysis.logs.join_run_log`)."""
+    saved = {k: os.environ.get(k) for k in (logs.RUN_LOG_ENV, logs.PAGE_ENV)}
+    if run_log is not None:
+        os.environ[logs.RUN_LOG_ENV], os.environ[logs.PAGE_ENV] = str(run_log), executed.stem
     try:
         pm.execute_notebook(
             str(config.NOTEBOOKS_DIR / f"{notebook}.ipynb"),
@@ -196,6 +202,12 @@ def execute_notebook(notebook: str, parameters: dict[str, Any], executed: Path) 
     except pm.PapermillExecutionError as exc:
         cell = exc.exec_count if exc.exec_count is not None else exc.cell_index
         raise NotebookFailed(notebook, cell, f"{exc.ename}: {exc.evalue}", executed) from exc
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def page_name(notebook: str, params: Mapping[str, Any], run: config.RunParams) -> str:
@@ -235,7 +247,7 @@ def _execute_and_render(nb: str, page: str, params: dict[str, Any], executed_dir
     notify(page, "executing")
     t0 = time.monotonic()
     log.info("executing %s as %s with %s", nb, page, params)
-    execute_notebook(nb, params, executed)
+    execute_notebook(nb, params, executed, result.log_file)
     log.info("executed %s in %.1f s", page, time.monotonic() - t0)
     result.executed[page] = executed
     notify(page, "rendering")

@@ -155,8 +155,9 @@ def indicator_rows(result, indicator_id: str, cat: Catalog, projections: pd.Data
         "地区/分组" if zh else "Group": [(_group_words(r, lang) or ("全区合计" if zh else "district total"))
                                       for _, r in rows.iterrows()],
         "状态" if zh else "Status": [status_label(s, result.settings, result.mode, lang) for s in rows["status"]],
-        "说明" if zh else "Statement": [indicator_sentence(r, result.observations, projections, cat, lang)
-                                      for _, r in rows.iterrows()],
+        "说明" if zh else "Statement": [
+            indicator_sentence(r, result.observations, projections, cat, lang, result.settings)
+            for _, r in rows.iterrows()],
         "预警" if zh else "Warnings": rows["warnings"].fillna("").to_list(),
     })
 

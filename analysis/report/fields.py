@@ -135,7 +135,7 @@ def field_table(result, cat: Catalog, plan: str, field: int, projections: pd.Dat
                     "最近值": latest, "目标": (r["target_text"] if isinstance(r["target_text"], str) else "—") if zh
                     else _target_en(r),
                     "状态": status_label(r["status"], result.settings, result.mode, lang),
-                    "说明": indicator_sentence(r, obs, projections, cat, lang), "详情": link})
+                    "说明": indicator_sentence(r, obs, projections, cat, lang, result.settings), "详情": link})
     table = pd.DataFrame(out, columns=list(COLUMNS_EN))
     return table if zh else table.rename(columns=COLUMNS_EN)
 

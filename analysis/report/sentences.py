@@ -82,14 +82,21 @@ def with_unit(v: float, unit: str, places: int | None = None) -> str:
     return f"{number(v, places)}{unit or ''}"
 
 
-def probability_words(p: float, lang: str = "zh") -> str:
-    """A probability in bands: 低于5% / 约X% / 高于95% (``under 5%`` / ``about X%`` / ``over 95%``)."""
+def probability_words(p: float, lang: str = "zh", settings=None) -> str:
+    """A probability in bands: 低于5% / 约X% / 高于95% (``under 5%`` / ``about X%`` / ``over 95%``),
+    the bounds ``probability.words_below`` / ``words_above`` of the assessment's settings (the
+    shipped params/assessment.yaml when none are given)."""
     if p is None or pd.isna(p):
         return "不详" if lang == "zh" else "unknown"
-    if p < 0.05:
-        return "低于5%" if lang == "zh" else "under 5%"
-    if p > 0.95:
-        return "高于95%" if lang == "zh" else "over 95%"
+    if settings is None:
+        from analysis.scorecard import load_settings
+
+        settings = load_settings()
+    below, above = settings.words_below, settings.words_above
+    if p < below:
+        return f"低于{100 * below:g}%" if lang == "zh" else f"under {100 * below:g}%"
+    if p > above:
+        return f"高于{100 * above:g}%" if lang == "zh" else f"over {100 * above:g}%"
     return f"约{100 * p:.0f}%" if lang == "zh" else f"about {100 * p:.0f}%"
 
 
@@ -170,7 +177,7 @@ def status_label(status: str, settings, mode: str = "annual", lang: str = "zh") 
 
 
 def indicator_sentence(row: pd.Series, observations: pd.DataFrame, projections: pd.DataFrame | None = None,
-                       cat: Catalog | None = None, lang: str = "zh") -> str:
+                       cat: Catalog | None = None, lang: str = "zh", settings=None) -> str:
     """One sentence stating the facts of a scorecard row, e.g.
 
     ``2024年初中生近视率为70.7%，比上年下降0.3个百分点，按当前趋势2030年约为69.6%（80%区间67.5%–71.5%），
@@ -179,7 +186,8 @@ def indicator_sentence(row: pd.Series, observations: pd.DataFrame, projections: 
     Changes in percentage points for % units, in the unit otherwise; the probability in bands
     (低于5%, 约X%, 高于95%); direction-only targets ``向好的概率约X%``; qualitative targets
     ``定性目标，不评分``; too little data: the reason. ``projections`` is accepted for symmetry
-    with the charts (the projection for the target year is on the row itself).
+    with the charts (the projection for the target year is on the row itself); ``settings``: the
+    assessment's (the probability words' bounds).
     """
     _check_lang(lang)
     zh = lang == "zh"
@@ -221,18 +229,18 @@ def indicator_sentence(row: pd.Series, observations: pd.DataFrame, projections: 
     p = row.get("p_meet")
     target = _target_words(row) if zh else target_words_en(row)
     if spec is not None and spec.group == "direction":
-        parts.append(f"向好的概率{probability_words(p, lang)}" if zh else
-                     f"the probability of improving is {probability_words(p, lang)}")
+        parts.append(f"向好的概率{probability_words(p, lang, settings)}" if zh else
+                     f"the probability of improving is {probability_words(p, lang, settings)}")
     elif str(row.get("mode")) == "final":
         word = str(row.get("status_zh") or status) if zh else status_label(status, None, "final", "en")
         parts.append(f"终期评估：{word}" if zh else f"final evaluation: {word.lower()}")
     elif status == "achieved":
-        parts.append(f"已达到{target}目标，{ty or ''}年仍达标的概率{probability_words(p, lang)}" if zh else
+        parts.append(f"已达到{target}目标，{ty or ''}年仍达标的概率{probability_words(p, lang, settings)}" if zh else
                      f"the target ({target}) is met; the probability it is still met in {ty or ''} is "
-                     f"{probability_words(p, lang)}")
+                     f"{probability_words(p, lang, settings)}")
     else:
-        parts.append(f"达到{target}目标的概率{probability_words(p, lang)}" if zh else
-                     f"the probability of meeting the target ({target}) is {probability_words(p, lang)}")
+        parts.append(f"达到{target}目标的概率{probability_words(p, lang, settings)}" if zh else
+                     f"the probability of meeting the target ({target}) is {probability_words(p, lang, settings)}")
     return ("，".join(parts) + "。") if zh else (", ".join(parts) + ".")
 
 

@@ -5,7 +5,6 @@ whole assessment (:class:`Context`: observations, models, mode, year, settings).
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import math
 from dataclasses import dataclass, field
@@ -14,10 +13,11 @@ import numpy as np
 import pandas as pd
 
 from analysis.catalog import Catalog
-from analysis.scorecard.pace import Scale, round_to_step, unit_scale
+from analysis.scorecard.pace import round_to_step
 from analysis.scorecard.settings import AssessmentSettings
-from analysis.trends.base import SCALE_NAMES, reporting_step
+from analysis.trends.base import reporting_step
 from analysis.trends.records import Paths, simulate_paths
+from analysis.trends.scale import Scale
 
 log = logging.getLogger(__name__)
 
@@ -137,12 +137,8 @@ class Context:
         """The model scale of a series: the engine's, from its record; else from the unit."""
         rec = self.model(entry["id"], area, sex)
         if rec is not None and rec["projectable"]:
-            p = json.loads(rec["params"])
-            lo = math.nan if p["lo"] is None else p["lo"]
-            hi = math.nan if p["hi"] is None else p["hi"]
-            per = math.nan if p["per"] is None else p["per"]
-            return Scale(SCALE_NAMES[int(p["scale"])], lo, hi, per, p["family"])
-        return unit_scale(entry)
+            return Scale.of_record(rec["params"])
+        return Scale.of_unit(entry)
 
 
 def series_z(s: Series, scale: Scale) -> np.ndarray:

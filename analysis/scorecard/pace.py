@@ -14,12 +14,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
-from analysis.returns import parse
-from analysis.scorecard.settings import SCALE_CODES, AssessmentSettings
-from analysis.trends.base import from_model_scale, reporting_step, to_model_scale
+from analysis.scorecard.settings import AssessmentSettings
 
 log = logging.getLogger(__name__)
 
@@ -94,71 +91,7 @@ def pace_band(ratio: float, settings: AssessmentSettings) -> str:
     return "进展有限" if ratio >= 0 else "方向相反"
 
 
-@dataclass(frozen=True)
-class Scale:
-    """The model scale of a series (as the projection engine chose it) and its range."""
-
-    name: str
-    lo: float
-    hi: float
-    per: float
-    family: str
-
-    @property
-    def code(self) -> int:
-        return SCALE_CODES[self.name]
-
-    def to_z(self, values) -> np.ndarray:
-        """Values in the unit → the model scale, values at a bound of the range moved inside by a
-        quarter of their reporting step (as the engine does before the logit)."""
-        v = np.asarray(values, dtype=float)
-        if self.name == "linear":
-            return v
-        step = 0.25 * reporting_step(v)
-        lo = self.lo if np.isfinite(self.lo) else -np.inf
-        hi = self.hi if np.isfinite(self.hi) else np.inf
-        v = np.clip(v, lo + step, hi - step) if self.name == "logit" else np.maximum(v, step)
-        return to_model_scale(v, self.code, self.lo, self.hi)
-
-    def counts_to_z(self, numerator, denominator) -> np.ndarray:
-        """Counts → the empirical rate on the model scale with half an event added (the engine's
-        rule for the count families): log rate for a Poisson rate, logit for a binomial share."""
-        y, n = np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float)
-        if self.name == "log":
-            return np.log((y + 0.5) / n * self.per)
-        return np.log((y + 0.5) / (n - y + 0.5))
-
-    def to_unit(self, z) -> np.ndarray:
-        """The model scale → the unit."""
-        return from_model_scale(np.asarray(z, dtype=float), self.code, self.lo, self.hi)
-
-    def unit_per_z(self, value: float) -> float:
-        """d(value)/dz at ``value``: a model-scale distance in the unit, for words a reader knows."""
-        if self.name == "log":
-            return value
-        if self.name == "logit":
-            return (value - self.lo) * (self.hi - value) / (self.hi - self.lo)
-        return 1.0
-
-
 def round_to_step(values: np.ndarray, step: float) -> np.ndarray:
     """Values rounded to a reporting step, as they would be published (a count of institutions to
     a whole number, a percentage given to one decimal to one decimal)."""
     return np.round(np.asarray(values, dtype=float) / step) * step
-
-
-def unit_scale(entry: pd.Series) -> Scale:
-    """The scale the engine would use for an indicator without counts, from its unit: logit of the
-    valid range for shares and rates, log for levels, counts and durations, else linear."""
-    from analysis.clean import valid_range
-
-    unit = entry.get("unit")
-    spec = parse.units().get(unit, {}) if isinstance(unit, str) else {}
-    kind = spec.get("kind")
-    lo, hi = valid_range(entry, unit) if spec else (-math.inf, math.inf)
-    per = float(spec.get("per", math.nan))
-    if kind in ("proportion", "rate"):
-        return Scale("logit", lo, hi, per, "logit")
-    if kind in ("level", "count", "duration"):
-        return Scale("log", lo, hi, per, "log")
-    return Scale("linear", lo, hi, per, "linear")

@@ -13,7 +13,7 @@ import pandas as pd
 from analysis.catalog import target_text
 from analysis.report.numbers import difference_unit, fmt, pct
 from analysis.scorecard.context import Context, Series, series_z, window
-from analysis.scorecard.pace import Pace, Scale, observed_pace, pace_band, pace_ratio, required_pace
+from analysis.scorecard.pace import Pace, observed_pace, pace_band, pace_ratio, required_pace
 from analysis.scorecard.probability import (
     first_year_met,
     level_status,
@@ -34,6 +34,7 @@ from analysis.scorecard.warnings import (
     volatility,
 )
 from analysis.trends.records import Paths
+from analysis.trends.scale import Scale
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,6 @@ KEEP_KINDS = kinds.KEEP_KINDS
 SCORED_KINDS = kinds.SCORED_KINDS
 
 
-SCALE_CODES = {"linear": 0, "log": 1, "logit": 2}
 
 
 COMPARATOR_AREAS = COMPARATOR_AREAS
@@ -77,6 +76,8 @@ class AssessmentSettings:
     final_max_lag: int
     likely: float = field(metadata={"key": "probability.likely"})
     unlikely: float = field(metadata={"key": "probability.unlikely"})
+    words_below: float = field(metadata={"key": "probability.words_below"})
+    words_above: float = field(metadata={"key": "probability.words_above"})
     basic_enabled: bool = field(metadata={"key": "basic_achievement.enabled"})
     basic_share: float = field(metadata={"key": "basic_achievement.share"})
     pace_window: int = field(metadata={"key": "pace.window"})
@@ -120,6 +121,8 @@ def load_settings(path: str | Path = DEFAULT_SETTINGS, **overrides: Any) -> Asse
     problems = []
     if not 0 < settings.unlikely < settings.likely < 1:
         problems.append("need 0 < probability.unlikely < probability.likely < 1")
+    if not 0 < settings.words_below < settings.words_above < 1:
+        problems.append("need 0 < probability.words_below < probability.words_above < 1")
     if set(STATUSES) - set(settings.labels):
         problems.append(f"labels missing for {sorted(set(STATUSES) - set(settings.labels))}")
     if settings.headline_count not in ("monitorable", "all"):

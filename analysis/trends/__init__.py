@@ -98,6 +98,8 @@ from analysis.trends.base import (  # noqa: F401
     POISSON,
     ProjectionSettings,
 )
+from analysis.trends.candidate import Candidate, Fitted  # noqa: F401
+from analysis.trends.candidates import GLM_CANDIDATES, MODELS  # noqa: F401
 from analysis.trends.damped import (  # noqa: F401
     Damped,
     damped_forecast,
@@ -122,6 +124,7 @@ from analysis.trends.project import (  # noqa: F401
 from analysis.trends.records import (  # noqa: F401
     simulate_paths,
 )
+from analysis.trends.scale import Scale, family_of, inside_range  # noqa: F401
 from analysis.trends.selection import (  # noqa: F401
     wis,
 )

@@ -17,7 +17,6 @@ from analysis.trends.base import (
     FLAG_WARNINGS,
     KEY,
     LINEAR,
-    LOG,
     LOGIT,
     POISSON,
     SCALE_OF_FAMILY,
@@ -27,6 +26,7 @@ from analysis.trends.base import (
     reporting_step,
     to_model_scale,
 )
+from analysis.trends.scale import family_of, inside_range
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,8 @@ class Batch:
     hi: np.ndarray
     per: np.ndarray
     floor: np.ndarray
+    #: the finest reporting step of each series' values (1 for 93, 0.1 for 93.5)
+    resolution: np.ndarray
     projectable: np.ndarray
     reason: np.ndarray
     warnings: list[list[str]]
@@ -128,15 +130,9 @@ def _series_info(obs: pd.DataFrame, codes: np.ndarray, n_series: int, indicators
 
 def _family_and_reason(info: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """The family of each series (FAMILY codes, -1 when it cannot be projected) and the reason."""
-    kind = info["unit_kind"].to_numpy(object)
     known = ~pd.isna(info["unit_kind"]).to_numpy()
-    complete = (info["counts"] == info["n"]).to_numpy()
-    positive = (info["positive"] == info["n"]).to_numpy()
-    share = np.isin(kind, ["proportion", "rate"])
-    family = np.select(
-        [share & complete & (kind == "rate"), share & complete, share,
-         np.isin(kind, ["level", "count", "duration"]) & positive, known],
-        [POISSON, BINOMIAL, LOGIT, LOG, LINEAR], default=-1)
+    family = family_of(info["unit_kind"].to_numpy(object), (info["counts"] == info["n"]).to_numpy(),
+                       (info["positive"] == info["n"]).to_numpy())
     reason = np.full(len(info), "", dtype=object)
     in_catalog = info["in_catalog"].to_numpy(bool)
     no_unit = info["unit"].isna().to_numpy()
@@ -188,7 +184,7 @@ def build_batch(obs: pd.DataFrame, indicators: pd.DataFrame, settings: Projectio
     res = info["resolution"].to_numpy(float)
     delta = np.where(scale == 2, res / 4.0, 0.0)
 
-    clipped = np.where(scale[:, None] == 2, np.clip(value, (lo + delta)[:, None], (hi - delta)[:, None]), value)
+    clipped = np.where(scale[:, None] == 2, inside_range(value, lo[:, None], hi[:, None], res[:, None]), value)
     n_clipped = (mask & (np.abs(clipped - value) > 0)).sum(axis=1)
     for i in np.flatnonzero(n_clipped & (family == LOGIT)):
         warnings[i].append(f"{n_clipped[i]} value(s) at the bound of the range moved {delta[i]:g} inside it "
@@ -205,7 +201,8 @@ def build_batch(obs: pd.DataFrame, indicators: pd.DataFrame, settings: Projectio
     floor = np.where(np.isfinite(floor), floor, 0.0)
 
     batch = Batch(keys=keys, years=years, value=value, z=z, mask=mask, y=y, e=e, family=fam, scale=scale, lo=lo,
-                  hi=hi, per=per, floor=floor, projectable=family >= 0, reason=reason, warnings=warnings,
+                  hi=hi, per=per, floor=floor, resolution=res, projectable=family >= 0, reason=reason,
+                  warnings=warnings,
                   comp=np.full(S, -1), comp_label=np.full(S, "", dtype=object), comp_z=np.full((S, T), np.nan),
                   comp_mask=np.zeros((S, T), bool), tau=np.zeros(S), vlo=info["lo"].to_numpy(float),
                   vhi=info["hi"].to_numpy(float),
@@ -238,9 +235,8 @@ def _attach_comparators(batch: Batch, settings: ProjectionSettings) -> None:
         return
     idx = np.flatnonzero(has)
     sc, lo, hi = batch.scale[idx, None], batch.lo[idx, None], batch.hi[idx, None]
-    res = np.where(sc == 2, 1e-3 * (hi - lo), 0.0)
     v = batch.value[batch.comp[idx]]
-    v = np.where(sc == 2, np.clip(v, lo + res, hi - res), v)
+    v = np.where(sc == 2, inside_range(v, lo, hi, batch.resolution[batch.comp[idx], None]), v)
     cz = to_model_scale(v, sc, lo, hi)
     cm = batch.mask[batch.comp[idx]] & np.isfinite(cz)
     batch.comp_z[idx] = np.where(cm, cz, np.nan)

@@ -90,6 +90,15 @@ def test_run_keeps_executed_notebooks_and_a_log(full_run):
     assert "70_indicator_C1.9c.ipynb" in executed
     log = (base / "outputs" / "logs" / f"{run_dir.name}.log").read_text(encoding="utf-8")
     assert "params file params/run.yaml" in log and "executed 10_catalog" in log
+    # each stage computed once, by its own notebook, and read back by the pages after it
+    assert log.count("analysis.scorecard.assess: wrote") == 1
+    assert "[40_scorecard] analysis.scorecard.assess: wrote" in log
+    assert log.count("analysis.gaps.stage: wrote the gaps stage") == 1 and "[50_gaps] analysis.gaps.stage: wrote" in log
+    assert "[60_report] analysis.scorecard.assess: read" in log and "[60_report] analysis.gaps.stage: read" in log
+    assert "[70_indicator_C1.9c] analysis.scorecard.assess: read" in log
+    assert "assessing anew" not in log and "computing the gaps anew" not in log
+    assert log.count("analysis.trends.project: projected") == 1
+    assert log.count("analysis.clean.stage: cleaned") == 1
 
 
 @pytest.mark.slow

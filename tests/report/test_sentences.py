@@ -180,3 +180,20 @@ def test_report_notebook_in_english(processed, cat, tmp_path):
     for zh in ("一、基本情况", "二、总体情况", "妇女发展规划：分领域评估", "预警清单", "性别差距与城乡差距",
                "附件一", "附件二", "隔离的数值", "有目标值的指标", "达标率", "难以实现", "概率怎么算", "（一）"):
         assert zh not in shown, zh
+
+
+def test_the_probability_words_bounds_are_the_settings(tmp_path):
+    """低于5% / 高于95% come from params/assessment.yaml: with the bounds at 10 % and 90 % a
+    probability of 0.07 is 低于10%, not 约7%."""
+    from analysis import config, scorecard
+
+    text = config.PARAMS_DIR.joinpath("assessment.yaml").read_text(encoding="utf-8")
+    other = tmp_path / "assessment.yaml"
+    other.write_text(text.replace("words_below: 0.05", "words_below: 0.1").replace("words_above: 0.95",
+                                                                                 "words_above: 0.9"),
+                     encoding="utf-8")
+    shipped, wider = scorecard.load_settings(), scorecard.load_settings(other)
+    assert report.probability_words(0.07, "zh", shipped) == "约7%"
+    assert report.probability_words(0.07, "zh", wider) == "低于10%"
+    assert report.probability_words(0.93, "en", wider) == "over 90%"
+    assert report.probability_words(0.03, "zh", shipped) == "低于5%"

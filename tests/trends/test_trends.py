@@ -537,3 +537,15 @@ def test_a_comparator_published_as_bounds_lends_no_trend(cat):
                        cat)
     rec = record(trends.project_observations(obs, cat.indicators).models, "C1.9c")
     assert rec["comparator"] in ("", None) or pd.isna(rec["comparator"])
+
+
+def test_one_rule_moves_values_off_the_bounds_of_the_logit_range():
+    """100 % published as a whole number cannot be told from 99.75 %: a quarter of its reporting
+    step inside the range; the same rule for a series, a comparator and a target (Scale.to_z)."""
+    assert trends.inside_range([100.0, 99.5, 0.0], 0.0, 100.0, [1.0, 0.1, 1.0]).tolist() == [99.75, 99.5, 0.25]
+    scale = trends.Scale("logit", 0.0, 100.0, 100.0, "logit")
+    assert scale.to_z(np.array([100.0]))[0] == pytest.approx(np.log(99.75 / 0.25))
+    assert scale.to_z(np.array([99.9]))[0] == pytest.approx(np.log(99.9 / 0.1))   # inside: unchanged
+    # the engine's rule for an indicator without a record: a share on the logit scale of its range
+    cat = load_catalog()
+    assert trends.Scale.of_unit(cat.entry("C1.9c")).name == "logit"
