@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +182,15 @@ def new_run_id(outputs_dir: Path) -> str:
     return run_id
 
 
+#: China Standard Time (UTC+8, no daylight saving): the time the pages state
+BEIJING = timezone(timedelta(hours=8))
+
+
+def beijing_time(moment: datetime) -> str:
+    """A moment as the pages state it: Beijing time, in words a Chinese reader expects."""
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S") + "（北京时间）"
+
+
 def execute_notebook(notebook: str, parameters: dict[str, Any], executed: Path,
                      run_log: Path | None = None) -> None:
     """Execute one notebook in a fresh kernel; raise :class:`NotebookFailed` on any error. With
@@ -303,7 +312,7 @@ def run(
     stamp = {
         "title": run_params.title,
         "run_id": run_id,
-        "run_time": started.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "run_time": beijing_time(started),
         "commit": git_commit(),
         "params_file": config.display_path(run_params.path),
         "params_sha256": inventory.sha256(run_params.path),

@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+from datetime import UTC
 
 import nbformat
 import pytest
@@ -209,3 +210,11 @@ def test_the_pages_pass_the_browser_check(full_run, tmp_path):
     results = browser.check_pages(base / "reports", tmp_path / "shots")
     assert [(r.page, r.problems) for r in results if r.problems] == []
     assert len(results) == len(list((base / "reports").glob("*.html")))
+
+
+def test_the_pages_state_beijing_time():
+    from datetime import datetime
+
+    from analysis.pipeline import suite
+
+    assert suite.beijing_time(datetime(2026, 12, 2, 14, 6, 45, tzinfo=UTC)) == "2026-12-02 22:06:45（北京时间）"
