@@ -112,7 +112,13 @@ def _finite(gap_paths: Any) -> np.ndarray:
 
 def narrowing_probability(gap_paths: Any, reference_gap: float) -> float:
     """P(|gap| < |reference gap|) over simulated gaps: the chance the gap will be smaller in size
-    than it is now, whichever side it ends on. NaN without paths or a reference."""
+    than it is now, whichever side it ends on. NaN without paths or a reference.
+
+    References
+    ----------
+    .. [1] UNESCO Institute for Statistics (2019). SDG 4.5.1 metadata (parity indices and their
+       change).
+    """
     g = _finite(gap_paths)
     if g.size == 0 or not np.isfinite(reference_gap):
         return float("nan")

@@ -43,7 +43,13 @@ def observed_pace(years, z, interval: float = 0.8) -> Pace:
     """Least-squares slope of ``z`` on ``years`` with its t interval, the residual sd and the
     line's level in the last year. The observed pace of the UN SDG progress chart is a growth
     rate between two years; a line through every year of the window is less at the mercy of one
-    noisy year, and gives the noise the volatility warning needs."""
+    noisy year, and gives the noise the volatility warning needs.
+
+    References
+    ----------
+    .. [1] United Nations Statistics Division. SDG Progress Chart, technical note (the observed annual
+       rate of change).
+    """
     x, z = np.asarray(years, dtype=float), np.asarray(z, dtype=float)
     keep = np.isfinite(z)
     x, z = x[keep], z[keep]
@@ -74,7 +80,13 @@ def required_pace(level: float, target_z: float, year_now: int, target_year: int
 
 def pace_ratio(observed: float, required: float) -> float:
     """Observed over required annual change: 1 = exactly on pace, < 0 = moving away (NaN when
-    nothing is required any more, the target's level being reached)."""
+    nothing is required any more, the target's level being reached).
+
+    References
+    ----------
+    .. [1] United Nations Statistics Division. SDG Progress Chart, technical note (ratio of actual to
+       required progress).
+    """
     if not np.isfinite(observed) or not np.isfinite(required) or abs(required) < 1e-12:
         return math.nan
     return observed / required

@@ -126,7 +126,14 @@ def year_reached(first: np.ndarray, interval: float) -> tuple[float, float, floa
 
 def level_status(p: float, met_now: bool, likely: float, unlikely: float) -> str:
     """The status of a target with a value: achieved (met in the latest year and likely to stay
-    met), on_track (likely met), off_track (unlikely), at_risk (in between)."""
+    met), on_track (likely met), off_track (unlikely), at_risk (in between).
+
+    References
+    ----------
+    .. [1] Mastrandrea, M. D., et al. (2010). Guidance Note for Lead Authors of the IPCC Fifth
+       Assessment Report on Consistent Treatment of Uncertainties. IPCC (calibrated likelihood
+       language).
+    """
     if p is None or not np.isfinite(p):
         return "insufficient_data"
     if p >= likely:

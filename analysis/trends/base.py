@@ -61,7 +61,11 @@ PROJECTION_DTYPES = {"indicator_id": "str", "area": "str", "sex": "str", "year":
                      "is_projection": bool}
 
 
-X0 = 2000.0  # time origin of the design (years are used as year - X0)
+X0 = 2000.0
+#: a numerical guard, not a modelling choice: the linear predictor of a count GLM is kept within
+#: ±LINK_CLIP while iterating and simulating (exp(50) ≈ 5·10²¹: no rate or odds of the plans
+#: comes near it), so that a diverging IRLS step or a wild draw cannot overflow
+LINK_CLIP = 50.0  # time origin of the design (years are used as year - X0)
 
 
 FLAG_WARNINGS = {
@@ -85,6 +89,7 @@ class ProjectionSettings:
     min_fit_points: int
     half_life: float
     default_widen: float
+    default_model: str
     shrink_tau: float
     slope_prior_sd: float
     damped_alpha: tuple[float, ...]
@@ -104,6 +109,8 @@ class ProjectionSettings:
     def __post_init__(self) -> None:
         if self.exposure not in ("conservative", "last", "trend"):
             raise ValueError(f"exposure must be 'conservative', 'last' or 'trend', not {self.exposure!r}")
+        if self.default_model not in CANDIDATES:
+            raise ValueError(f"default_model must be one of {CANDIDATES}, not {self.default_model!r}")
         if self.force_model is not None and self.force_model not in CANDIDATES:
             raise ValueError(f"force_model must be one of {CANDIDATES}, not {self.force_model!r}")
         if self.min_fit_points < 2 or self.min_backtest_points <= self.min_fit_points:

@@ -82,6 +82,8 @@ class Candidate(ABC):
     """A projection model: its name in the records, how it fits a batch, how it simulates."""
 
     name: str
+    #: the model in a few words ("a trend"), for the records' reasons
+    description: str = ""
     #: count series (Poisson / binomial families) are fitted by the family's GLM
     uses_glm: bool = False
 

@@ -58,7 +58,14 @@ def _phi_sum(phi, h):
 
 def damped_variance_factor(alpha, beta, phi, h):
     """ETS(A,Ad,N) h-step forecast variance / σ²: ``1 + Σ_{j<h} (α (1 + β φ_j))²`` with
-    φ_j = φ + … + φ^j and β the Holt-form trend smoothing (Hyndman et al. 2008, Table 6.1)."""
+    φ_j = φ + … + φ^j and β the Holt-form trend smoothing (Hyndman et al. 2008, Table 6.1).
+
+    References
+    ----------
+    .. [1] Hyndman, R. J., Koehler, A. B., Ord, J. K., & Snyder, R. D. (2008). Forecasting with
+       Exponential Smoothing: The State Space Approach. Springer, Table 6.1 (class 1 forecast
+       variances).
+    """
     alpha, beta, phi, h = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (alpha, beta, phi, h)))
     out = np.ones(h.shape)
     for j in range(1, int(np.nanmax(h, initial=1))):
@@ -120,7 +127,15 @@ def fit_damped(z: np.ndarray, mask: np.ndarray, x: np.ndarray, floor: np.ndarray
     """Damped trend per row: the initial level and trend from the least-squares line (the level
     one year before the first value), (α, β, φ) by least squares over the settings' grid, then
     ``s2`` = that sum of squares / (n − 5): five quantities were estimated from the series (two
-    initial states, three smoothing parameters; Hyndman et al. 2008, §5.2), at least 1 df."""
+    initial states, three smoothing parameters; Hyndman et al. 2008, §5.2), at least 1 df.
+
+    References
+    ----------
+    .. [1] Gardner, E. S., & McKenzie, E. (1985). Forecasting trends in time series. Management Science
+       31(10), 1237–1246.
+    .. [2] Hyndman, R. J., Koehler, A. B., Ord, J. K., & Snyder, R. D. (2008). Forecasting with
+       Exponential Smoothing: The State Space Approach. Springer, §5.2 and Table 6.1.
+    """
     grid = np.array([(a, b, p) for a in settings.damped_alpha for b in settings.damped_beta
                      for p in settings.damped_phi]).T
     line = fit_line(z, mask, x, None, np.zeros(len(z)))
@@ -165,6 +180,7 @@ class DampedCandidate(Candidate):
     """``damped``: additive damped-trend exponential smoothing, ETS(A,Ad,N)."""
 
     name = "damped"
+    description = "a damped trend"
 
     def fit(self, batch, rows, settings, keep_fitted=False) -> Damped:
         return fit_damped(rows.z, rows.mask, batch.x, rows.floor, settings, keep_fitted=keep_fitted)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
-from analysis.trends.base import POISSON
+from analysis.trends.base import LINK_CLIP, POISSON
 from analysis.trends.batch import _first_col, _last_col
 from analysis.trends.linear import Line, fit_line, wls_sums
 
@@ -86,6 +86,13 @@ def fit_glm(y: np.ndarray, e: np.ndarray, mask: np.ndarray, x: np.ndarray, famil
     fall in its first or its last year (or, binomial, whose non-events do) has none either: its
     slope gets a normal prior with sd ``slope_prior_sd`` (``params/projection.yaml``; a ridge
     penalty; ``penalized``).
+
+    References
+    ----------
+    .. [1] McCullagh, P., & Nelder, J. A. (1989). Generalized Linear Models, 2nd ed. Chapman & Hall,
+       §2.5 (IRLS), §4.5 (quasi-likelihood dispersion).
+    .. [2] Cameron, A. C., & Trivedi, P. K. (2013). Regression Analysis of Count Data, 2nd ed.
+       Cambridge University Press (Pearson χ²/df).
     """
     w = mask.astype(float) if weights is None else np.where(mask, weights, 0.0)
     poisson = (family == POISSON)[:, None]
@@ -101,7 +108,7 @@ def fit_glm(y: np.ndarray, e: np.ndarray, mask: np.ndarray, x: np.ndarray, famil
     for _ in range(max_iter):
         _, _, weight, work = _glm_pieces(eta, y0, e0, poisson, w)
         xc, a, b, *_ = wls_sums(work, weight, x, ridge)
-        new = np.clip(a[:, None] + b[:, None] * (x - xc[:, None]), -50.0, 50.0)
+        new = np.clip(a[:, None] + b[:, None] * (x - xc[:, None]), -LINK_CLIP, LINK_CLIP)
         change = np.where(mask, np.abs(new - eta), 0.0).max(axis=1)
         eta = np.where(no_events[:, None], eta, new)
         converged = change < tol * (1 + np.abs(eta).max(axis=1))

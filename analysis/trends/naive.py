@@ -44,7 +44,13 @@ class Naive(Fitted):
 
 def fit_naive(z: np.ndarray, mask: np.ndarray, x: np.ndarray, floor: np.ndarray) -> Naive:
     """Random walk without drift: ``s2 = mean((Δz)² / Δt)`` over consecutive observed values
-    (a change over a gap of g years counts as g years of steps), df = n − 1."""
+    (a change over a gap of g years counts as g years of steps), df = n − 1.
+
+    References
+    ----------
+    .. [1] Hyndman, R. J., & Athanasopoulos, G. (2021). Forecasting: Principles and Practice, 3rd ed.,
+       OTexts, §5.5 (prediction intervals of the naive method).
+    """
     rows = np.arange(len(z))
     prev = _prev_col(mask)
     has_prev = mask & (prev >= 0)
@@ -63,6 +69,7 @@ class NaiveCandidate(Candidate):
     """``naive``: a random walk from the last value (FPP3 ch. 5)."""
 
     name = "naive"
+    description = "the last value carried forward"
 
     def fit(self, batch, rows, settings, keep_fitted=False) -> Naive:
         return fit_naive(rows.z, rows.mask, batch.x, rows.floor)

@@ -26,7 +26,15 @@ log = logging.getLogger(__name__)
 
 def wis(truth: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Weighted interval score of the median and the 80 % and 95 % intervals (Bracher et al.
-    2021): ``(½|y − m| + Σ_k (α_k/2) IS_αk) / 2.5``; lower is better."""
+    2021): ``(½|y − m| + Σ_k (α_k/2) IS_αk) / 2.5``; lower is better.
+
+    References
+    ----------
+    .. [1] Bracher, J., Ray, E. L., Gneiting, T., & Reich, N. G. (2021). Evaluating epidemic forecasts
+       in an interval format. PLoS Computational Biology 17(2), e1008618.
+    .. [2] Gneiting, T., & Raftery, A. E. (2007). Strictly proper scoring rules, prediction, and
+       estimation. JASA 102(477), 359–378.
+    """
     def interval_score(lo, hi, alpha):
         return (hi - lo) + (2 / alpha) * np.maximum(lo - truth, 0) + (2 / alpha) * np.maximum(truth - hi, 0)
 
@@ -63,6 +71,11 @@ def backtest(batch: Batch, settings: ProjectionSettings) -> BacktestResult:
     Scores per candidate and series: forecasts made, origins, mean absolute error of the point,
     coverage of the 80 % and 95 % intervals, their mean widths, mean weighted interval score.
     Also the interval calibration of each (family, candidate), see :func:`calibration_factors`.
+
+    References
+    ----------
+    .. [1] Tashman, L. J. (2000). Out-of-sample tests of forecasting accuracy: an analysis and review.
+       International Journal of Forecasting 16(4), 437–450.
     """
     series, k = backtest_origins(batch, settings)
     rank = np.cumsum(batch.mask, axis=1)
@@ -99,6 +112,11 @@ def calibration_factors(family: np.ndarray, ratios: dict[str, np.ndarray], setti
     at least ``calibration_min_forecasts`` forecasts. This is split-conformal calibration with a
     scaled residual (Lei et al. 2018) on rolling origins. Not applied to the count GLMs, whose
     dispersion is estimated by Pearson χ².
+
+    References
+    ----------
+    .. [1] Lei, J., G'Sell, M., Rinaldo, A., Tibshirani, R. J., & Wasserman, L. (2018). Distribution-
+       free predictive inference for regression. JASA 113(523), 1094–1111.
     """
     out: dict[tuple[int, str], tuple[float, int]] = {}
     if not settings.calibrate:
@@ -135,7 +153,7 @@ def choose(batch: Batch, scores: dict[str, pd.DataFrame], settings: ProjectionSe
     too short to back-test."""
     S = len(batch.keys)
     n = batch.n
-    chosen = np.full(S, "trend", dtype=object)
+    chosen = np.full(S, settings.default_model, dtype=object)
     why = np.full(S, "", dtype=object)
     if settings.force_model:
         chosen[:] = settings.force_model
@@ -154,7 +172,9 @@ def choose(batch: Batch, scores: dict[str, pd.DataFrame], settings: ProjectionSe
                   f"{int(row['n_origins'])} origins: {chosen[i]} {wis_[i, best[i]]:.3g} (others: {others})")
     for i in np.flatnonzero(batch.projectable & ~ok):
         scale = SCALE_NAMES[int(batch.scale[i])]
-        what = "the GLM trend" if batch.family[i] in (POISSON, BINOMIAL) else f"a trend on the {scale} scale"
+        model = MODELS[settings.default_model]
+        what = (f"the GLM {model.name}" if model.uses_glm and batch.family[i] in (POISSON, BINOMIAL)
+                else f"{model.description} on the {scale} scale")
         why[i] = (f"default: too few points to back-test (n={n[i]}); {what} with intervals widened "
                   f"x{settings.default_widen:g}")
     return chosen, why

@@ -35,6 +35,11 @@ def shrink_toward(fit: Line, comp: Line, has_comp: np.ndarray, tau: np.ndarray) 
     from the nation's). Posterior mean ``(1 - w) b_own + w b_comp`` with
     ``w = Var(b_own) / (Var(b_own) + tau² + Var(b_comp))``; posterior variance ``(1 - w) Var(b_own)``.
     Modifies ``fit`` in place; returns what it did.
+
+    References
+    ----------
+    .. [1] Gelman, A., Carlin, J. B., Stern, H. S., Dunson, D. B., Vehtari, A., & Rubin, D. B. (2013).
+       Bayesian Data Analysis, 3rd ed. CRC Press, ch. 5.
     """
     prior_var = tau**2 + comp.var_b
     ok = has_comp & np.isfinite(comp.b) & np.isfinite(prior_var) & np.isfinite(fit.var_b)

@@ -9,7 +9,7 @@ import logging
 import numpy as np
 from scipy import special, stats
 
-from analysis.trends.base import BINOMIAL, POISSON, QUANTILES, from_model_scale
+from analysis.trends.base import BINOMIAL, LINK_CLIP, POISSON, QUANTILES, from_model_scale
 from analysis.trends.linear import Line
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def _glm_noise(eta, expo, poisson: bool, disp, rng):
     over = disp > 1.0
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         if poisson:
-            lam = np.minimum(expo * np.exp(np.minimum(eta, 50.0)), 1e12)
+            lam = np.minimum(expo * np.exp(np.minimum(eta, LINK_CLIP)), 1e12)
             if over.any():
                 k = disp[over] - 1.0
                 lam[over] = rng.gamma(np.maximum(lam[over] / k, 1e-12), k)

@@ -126,6 +126,7 @@ class TrendCandidate(Candidate):
     def __init__(self, name: str, weighted: bool) -> None:
         self.name = name
         self.weighted = weighted
+        self.description = "a recency-weighted trend" if weighted else "a trend"
 
     def fit(self, batch, rows, settings, keep_fitted=False) -> TrendFit:
         x = batch.x
