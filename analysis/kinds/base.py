@@ -40,6 +40,9 @@ class Kind:
     side: int | None = None
     #: met every year of the plan period (保持在), not only in the target year
     keep: bool = False
+    #: what the probability of a row of this kind is of, in the report's sentence (Chinese,
+    #: English), when it is not "达到…目标的概率"
+    probability_words: tuple[str, str] | None = None
 
     def validate(self, entry: dict[str, Any], bad: Callable[[str, str], None], ids: set[str]) -> None:
         """Kind-specific checks of a catalog entry (``bad(field, problem)`` records a problem)."""

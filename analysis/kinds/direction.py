@@ -48,4 +48,5 @@ class Direction(Kind):
         return breakdown_rows(entry, ctx, direction_row)
 
 
-KIND = Direction("direction", group="direction", fields=("direction", "gap_of", "gap"))
+KIND = Direction("direction", group="direction", fields=("direction", "gap_of", "gap"),
+                 probability_words=("向好的概率", "the probability of improving is"))

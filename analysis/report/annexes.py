@@ -101,12 +101,13 @@ def methods_text(settings, lang: str = "zh") -> str:
     likely, unlikely = f"{100 * s.likely:.0f}%", f"{100 * s.unlikely:.0f}%"
     if lang == "en":
         return "\n".join([
-            "**Projections.** Each series (indicator × area × sex) is projected to 2030 by the model that "
+            f"**Projections.** Each series (indicator × area × sex) is projected to {s.final_year} by the model that "
             "forecast its own past best in a rolling back-test (trend, recency-weighted trend, damped trend, "
             "naive); rates from counts use Poisson/binomial models, proportions the logit scale. Short series "
             "borrow the national trend.",
             "**Probabilities.** The model simulates "
-            f"{s.n_sims} possible paths to 2030; the probability of meeting a target is the share of paths "
+            f"{s.n_sims} possible paths to {s.final_year}; the probability of meeting a target is the share of "
+            "paths "
             "that meet it in the target year (every year for 'keep above' targets).",
             f"**Statuses.** Achieved: met in the latest year and probability ≥ {likely}; on track: probability ≥ "
             f"{likely}; at risk: between {unlikely} and {likely}; off track: ≤ {unlikely}. Direction targets: "
@@ -118,11 +119,13 @@ def methods_text(settings, lang: str = "zh") -> str:
     basic = (f"本次启用“{s.basic_label}”口径：距目标不超过目标值的{100 * s.basic_share:.0f}%视为达标。"
              if s.basic_enabled else f"未启用“{s.basic_label}”口径（差一点也不算达标）。")
     return "\n\n".join([
-        "**预测怎么做。** 每个序列（指标×地区×性别）分别预测到2030年："
+        f"**预测怎么做。** 每个序列（指标×地区×性别）分别预测到{s.final_year}年："
         "比较趋势、近期加权趋势、阻尼趋势和沿用末值四种模型，用“拿前几年预测后几年”的回测看哪个模型对这个序列过去预测得最准，就用哪个。由出生数、死亡数算出的比率按实际计数建模，"
         "比例在0–100%之内建模；数据少的序列借用全国同一指标的趋势。",
-        f"**概率怎么算。** 模型模拟{s.n_sims}条到2030年的可能走势，达标概率就是其中在目标年份达标的走势所占的比例"
-        "（“保持在……以上”的目标要求以后每一年都达标）。报告中概率按档表述：低于5%、约X%、高于95%。",
+        f"**概率怎么算。** 模型模拟{s.n_sims}条到{s.final_year}年的可能走势，"
+        "达标概率就是其中在目标年份达标的走势所占的比例"
+        f"（“保持在……以上”的目标要求以后每一年都达标）。报告中概率按档表述：低于{100 * s.words_below:g}%、约X%、"
+        f"高于{100 * s.words_above:g}%。",
         f"**状态的含义。** {lab['achieved']}：最近一年已达标，且达标概率不低于{likely}；"
         f"{lab['on_track']}：达标概率不低于{likely}；"
         f"{lab['at_risk']}：达标概率在{unlikely}到{likely}之间；{lab['off_track']}：达标概率不超过{unlikely}（终期评估称"

@@ -298,7 +298,7 @@ def narrow_target_table(targets: pd.DataFrame, settings: GapSettings | None = No
                            zip(targets["gap_baseline"], targets["baseline_small"], strict=True)],
         "当前差距(三年平均)": [published_value(v, bool(sm), settings, 2) for v, sm in
                            zip(targets["gap_now"], targets["now_small"], strict=True)],
-        "2030年预测差距": targets["gap_2030"].map(lambda v: _fmt(v, 2, True)),
+        f"{settings.horizon}年预测差距": targets["gap_2030"].map(lambda v: _fmt(v, 2, True)),
         "P(缩小)": targets["p_narrower"].map(lambda v: _fmt(v, 2)),
         "P(扩大)": targets["p_wider"].map(lambda v: _fmt(v, 2)),
         "判断": targets["status"].map(GAP_TARGET_LABELS),

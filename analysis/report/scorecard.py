@@ -49,7 +49,7 @@ def headline_text(result: Assessment, lang: str = "zh") -> str:
                  + f"。合计{h['n_targets']}项目标。")
     if h["mode"] == "midterm" and h["schedule"]:
         sch = h["schedule"]
-        lines.append(f"与“2020年基期值到2030年目标值”的直线进度相比（时间过半、任务过半）：超前{sch['ahead']}项、"
+        lines.append(f"与“{st.baseline_year}年基期值到{st.final_year}年目标值”的直线进度相比（时间过半、任务过半）：超前{sch['ahead']}项、"
                      f"滞后{sch['behind']}项，基期已达标且保持{sch['met']}项；"
                      f"其余{h['n'] - sum(sch.values())}项缺少基期值或数据（逐项见下文进度比较）。")
     if h["basic"]:

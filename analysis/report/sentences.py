@@ -24,6 +24,7 @@ from analysis.report.labels import (
     area_label,
     status_en,
 )
+from analysis.returns import parse
 
 
 def _check_lang(lang: str) -> None:
@@ -228,9 +229,10 @@ def indicator_sentence(row: pd.Series, observations: pd.DataFrame, projections: 
                      f"on current trends about {with_unit(mean, unit, places)} in {ty}{interval}")
     p = row.get("p_meet")
     target = _target_words(row) if zh else target_words_en(row)
-    if spec is not None and spec.group == "direction":
-        parts.append(f"向好的概率{probability_words(p, lang, settings)}" if zh else
-                     f"the probability of improving is {probability_words(p, lang, settings)}")
+    if spec is not None and spec.probability_words:
+        zh_words, en_words = spec.probability_words
+        parts.append(f"{zh_words}{probability_words(p, lang, settings)}" if zh else
+                     f"{en_words} {probability_words(p, lang, settings)}")
     elif str(row.get("mode")) == "final":
         word = str(row.get("status_zh") or status) if zh else status_label(status, None, "final", "en")
         parts.append(f"终期评估：{word}" if zh else f"final evaluation: {word.lower()}")
@@ -244,12 +246,16 @@ def indicator_sentence(row: pd.Series, observations: pd.DataFrame, projections: 
     return ("，".join(parts) + "。") if zh else (", ".join(parts) + ".")
 
 
-BIRTHS_INDICATOR = "C1.3b"  # infant mortality: its denominator is the live births
+def births_indicator() -> str:
+    """The indicator whose denominator is the district's live births (``params/areas.yaml``,
+    ``district.births_indicator``: infant mortality)."""
+    return str(parse.areas()["district"]["births_indicator"])
 
 
 def births(observations: pd.DataFrame) -> pd.DataFrame:
-    """Live births by year: the denominator of infant mortality (C1.3b), district, total and by sex."""
-    o = observations[(observations["indicator_id"] == BIRTHS_INDICATOR) & (observations["area"] == "district")
+    """Live births by year: the denominator of the births indicator (infant mortality), district,
+    total and by sex."""
+    o = observations[(observations["indicator_id"] == births_indicator()) & (observations["area"] == "district")
                      & observations["denominator"].notna()]
     if o.empty:
         return pd.DataFrame(columns=["年份"])
@@ -277,10 +283,10 @@ def district_context(observations: pd.DataFrame, lang: str = "zh") -> tuple[str,
     first = table.dropna(subset=["活产数（合计）"]).iloc[0]
     y, n = int(last["年份"]), int(last["活产数（合计）"])
     if zh:
-        b = (f"出生：{y}年全区活产{n}人（婴儿死亡率C1.3b的分母），{int(first['年份'])}年为"
+        b = (f"出生：{y}年全区活产{n}人（婴儿死亡率{births_indicator()}的分母），{int(first['年份'])}年为"
              f"{int(first['活产数（合计）'])}人。")
     else:
-        b = (f"Births: {n} live births in {y} (the denominator of infant mortality, C1.3b), "
+        b = (f"Births: {n} live births in {y} (the denominator of infant mortality, {births_indicator()}), "
              f"{int(first['活产数（合计）'])} in {int(first['年份'])}.")
     if not zh:
         table = table.rename(columns={"年份": "Year", "活产数（合计）": "Live births (total)", "女": "girls",

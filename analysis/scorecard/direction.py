@@ -58,7 +58,7 @@ def direction_row(entry: pd.Series, area: str, sex: str, breakdown: str, ctx: Co
         base = row["baseline_value"]
         if vyear is None or not np.isfinite(base):
             return _finish(_insufficient(row, "no value for the evaluation year or the baseline",
-                                         "缺少评估年份或基期（2020年）的数值"), ctx)
+                                         f"缺少评估年份或基期（{ctx.settings.baseline_year}年）的数值"), ctx)
         p = p_beyond(np.array([value]), base, sign)
         row.update(p_meet=p, value_at_year=value, status={1.0: "improving", 0.0: "worsening"}.get(p, "no_clear_change"),
                    reason_zh=f"{vyear}年{fmt(value, row['unit'] or '')}，基期{fmt(base, row['unit'] or '')}")
@@ -136,7 +136,7 @@ def narrow_row(entry: pd.Series, ctx: Context) -> dict:
         base = row["baseline_value"]
         if vyear is None or not np.isfinite(base):
             return _finish(_insufficient(row, "no gap for the evaluation year or the baseline",
-                                         "缺少评估年份或基期（2020年）的差距"), ctx)
+                                         f"缺少评估年份或基期（{ctx.settings.baseline_year}年）的差距"), ctx)
         p = p_beyond(np.array([value]), base, -1)
         row.update(p_meet=p, value_at_year=value, status={1.0: "improving", 0.0: "worsening"}.get(p, "no_clear_change"),
                    reason_zh=f"{label}{vyear}年为{fmt(value, unit)}，基期为{fmt(base, unit)}")
