@@ -9,7 +9,15 @@ import pandas as pd
 from analysis import kinds
 from analysis.catalog import Catalog
 from analysis.report.labels import COLUMNS_EN, UNITS_EN
-from analysis.report.sentences import _check_lang, _unit, indicator_sentence, status_label, target_words_en, with_unit
+from analysis.report.sentences import (
+    _check_lang,
+    _unit,
+    indicator_sentence,
+    plan_words,
+    status_label,
+    target_words_en,
+    with_unit,
+)
 from analysis.scorecard.headline import warned_ids
 from analysis.trends.base import COMPARATOR_AREA
 
@@ -112,7 +120,7 @@ def field_title(cat: Catalog, plan: str, field: int, lang: str = "zh") -> str:
 
 def field_table(result, cat: Catalog, plan: str, field: int, projections: pd.DataFrame | None = None,
                 lang: str = "zh", links: bool = True) -> pd.DataFrame:
-    """A field's targets (headline rows): 编号, 指标, 基期(2020), 最近值, 目标, 状态, 说明 (the
+    """A field's targets (headline rows): 编号, 指标, 基期(基期年), 最近值, 目标, 状态, 说明 (the
     sentence), and 详情 — a link to the indicator page when the target has a warning."""
     _check_lang(lang)
     sc = result.scorecard
@@ -130,14 +138,15 @@ def field_table(result, cat: Catalog, plan: str, field: int, projections: pd.Dat
             if r["indicator_id"] in cat.indicators.index else r["name_zh"]
         link = (f'<a href="{indicator_page(r["indicator_id"])}">{"指标页" if zh else "page"}</a>'
                 if links and r["indicator_id"] in warned else "")
-        out.append({"编号": r["indicator_id"], "指标": name,
-                    "基期(2020)": with_unit(r["baseline_value"], unit) if pd.notna(r["baseline_value"]) else "—",
+        baseline = with_unit(r["baseline_value"], unit) if pd.notna(r["baseline_value"]) else "—"
+        out.append({"编号": r["indicator_id"], "指标": name, plan_words("基期({baseline})"): baseline,
                     "最近值": latest, "目标": (r["target_text"] if isinstance(r["target_text"], str) else "—") if zh
                     else _target_en(r),
                     "状态": status_label(r["status"], result.settings, result.mode, lang),
                     "说明": indicator_sentence(r, obs, projections, cat, lang, result.settings), "详情": link})
-    table = pd.DataFrame(out, columns=list(COLUMNS_EN))
-    return table if zh else table.rename(columns=COLUMNS_EN)
+    columns = {plan_words(k): plan_words(v) for k, v in COLUMNS_EN.items()}
+    table = pd.DataFrame(out, columns=list(columns))
+    return table if zh else table.rename(columns=columns)
 
 
 def _target_en(row: pd.Series) -> str:

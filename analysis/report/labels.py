@@ -126,7 +126,7 @@ CHANGE_UNITS = {"%": (difference_unit("%"), " percentage points"),
                 "‰": (difference_unit("‰"), " per mille points")}
 
 
-COLUMNS_EN = {"编号": "ID", "指标": "Indicator", "基期(2020)": "Baseline (2020)", "最近值": "Latest",
+COLUMNS_EN = {"编号": "ID", "指标": "Indicator", "基期({baseline})": "Baseline ({baseline})", "最近值": "Latest",
               "目标": "Target", "状态": "Status", "说明": "Statement", "详情": "Details"}
 
 
@@ -137,14 +137,14 @@ HEADINGS = {
               "carry (what they do not carry is said, not estimated)."),
     "overall": ("## 二、总体情况", "## 2. Overview"),
     "women": ("## 三、妇女发展规划：分领域评估\n\n"
-              "每个领域一张表：基期（2020年）值、最近值、目标、评估状态（颜色和文字）和一句话说明；"
+              "每个领域一张表：基期（{baseline}年）值、最近值、目标、评估状态（颜色和文字）和一句话说明；"
               "有预警的目标附指标页链接。其下是该领域有数据的数值目标的小图：黑点为观测值，蓝色扇形为80%（深）和95%（浅）预测区间，"
               "红色点线为目标，橙线为全国。",
-              "## 3. Women's Development Plan: assessment by field\n\nOne table per field: baseline (2020) value, "
-              "latest value, target, status (colour and word) and a one-sentence statement; targets with a warning "
-              "link to their indicator page. Below, small charts of the field's numeric targets with data: black "
-              "dots are observed values, the blue fan the 80% (dark) and 95% (light) projection intervals, the red "
-              "dotted line the target, the orange line China."),
+              "## 3. Women's Development Plan: assessment by field\n\nOne table per field: baseline ({baseline}) "
+              "value, latest value, target, status (colour and word) and a one-sentence statement; targets with a "
+              "warning link to their indicator page. Below, small charts of the field's numeric targets with "
+              "data: black dots are observed values, the blue fan the 80% (dark) and 95% (light) projection "
+              "intervals, the red dotted line the target, the orange line China."),
     "children": ("## 四、儿童发展规划：分领域评估", "## 4. Children's Development Plan: assessment by field"),
     "warnings": ("## 五、预警清单\n\n按严重程度排序，每条附原因和指标页链接。",
                  "## 5. Early warnings\n\nMost severe first, each with its reason and a link to the indicator page."),
@@ -165,7 +165,7 @@ HEADINGS = {
 }
 
 
-TITLE_EN = "# Monitoring Report of the Yanshi District Women's and Children's Development Plans (2021–2030)"
+TITLE_EN = "# Monitoring Report of the Yanshi District Women's and Children's Development Plans ({first}–{final})"
 
 
 UNITS_EN = {"/10万": " per 100,000", "岁": " years", "元": " yuan", "所": "", "年": " years", "人": "",

@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from analysis import kinds
+from analysis import config, kinds
 from analysis.catalog import Catalog
 from analysis.report.labels import (
     AREA_EN,
@@ -35,13 +35,21 @@ def _check_lang(lang: str) -> None:
 def heading(key: str, lang: str = "zh") -> str:
     """A section heading of the report (Markdown) in ``lang``."""
     _check_lang(lang)
-    return HEADINGS[key][LANGS.index(lang)]
+    return plan_words(HEADINGS[key][LANGS.index(lang)])
+
+
+def plan_words(text: str) -> str:
+    """A fixed text with the plan's years filled in (``{baseline}``, ``{first}``, ``{final}``:
+    ``params/plan.yaml``)."""
+    p = config.plan()
+    return text.replace("{baseline}", str(p.baseline_year)).replace("{first}", str(p.first_year)).replace(
+        "{final}", str(p.final_year))
 
 
 def title_line(lang: str = "zh") -> str:
     """The English report's title under the notebook's (Chinese) title cell; empty in Chinese."""
     _check_lang(lang)
-    return TITLE_EN if lang == "en" else ""
+    return plan_words(TITLE_EN) if lang == "en" else ""
 
 
 def synthetic_notice(paths, lang: str = "zh") -> str:
