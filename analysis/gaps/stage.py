@@ -10,7 +10,6 @@ covers. ``plan-monitor gaps`` runs it from the command line.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Iterable
@@ -25,6 +24,7 @@ from analysis.gaps.narrowing import narrow_targets
 from analysis.gaps.pairs import GapResult, analyse_gaps
 from analysis.gaps.settings import PARAMS_FILE, GapSettings, Inputs, load_inputs
 from analysis.gaps.shares import female_shares
+from analysis.returns.inventory import fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +73,6 @@ def compute(inputs: Inputs, cat: Catalog, settings: GapSettings) -> GapStage:
     return GapStage(sex, urban_rural, shares, narrowing)
 
 
-def _fingerprint(path: str | Path | None) -> str | None:
-    if path is None or not config.resolve(path).is_file():
-        return None
-    return hashlib.sha256(config.resolve(path).read_bytes()).hexdigest()
-
-
 def _stack(stage: GapStage, part: str) -> pd.DataFrame:
     frames = [getattr(getattr(stage, k), part).assign(kind=k) for k in KINDS]
     frames = [f for f in frames if len(f)]
@@ -96,7 +90,7 @@ def run(processed_dir: str | Path = config.PROCESSED_DIR, catalog: str | Path | 
     files = {k: out / v for k, v in FILES.items()}
     tables = {"summary": _stack(stage, "summary"), "series": _stack(stage, "series"),
               "projection": _stack(stage, "projection"), "shares": stage.shares, "narrowing": stage.narrowing}
-    meta = {"settings": _fingerprint(settings_path), "catalog": _fingerprint(cat.path),
+    meta = {"settings": fingerprint(settings_path), "catalog": fingerprint(cat.path),
             "rows": {k: len(v) for k, v in tables.items()},
             # each kind's own columns and types, so that a result reads back exactly as computed
             "columns": {part: {k: {c: str(t) for c, t in getattr(getattr(stage, k), part).dtypes.items()}
@@ -131,9 +125,9 @@ def load(processed_dir: str | Path = config.PROCESSED_DIR, catalog: str | Path |
         why = "the gaps stage has not written its tables yet"
     else:
         meta = json.loads(files["meta"].read_text(encoding="utf-8"))
-        if meta.get("settings") != _fingerprint(settings_path):
+        if meta.get("settings") != fingerprint(settings_path):
             why = f"the gaps written were made with other settings than {config.display_path(settings_path)}"
-        elif meta.get("catalog") != _fingerprint(cat_path):
+        elif meta.get("catalog") != fingerprint(cat_path):
             why = "the gaps written were made with another catalog"
     if why:
         log.info("computing the gaps anew: %s", why)

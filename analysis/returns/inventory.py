@@ -29,6 +29,14 @@ def sha256(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def fingerprint(path: str | Path | None) -> str | None:
+    """The SHA-256 of a params file a stage table was made with (None for no file: settings or a
+    catalog passed as objects); what the stages record beside their tables to know them again."""
+    if path is None or not config.resolve(path).is_file():
+        return None
+    return sha256(config.resolve(path))
+
+
 def inventory(folders: Iterable[str | Path]) -> pd.DataFrame:
     """List every file under ``folders`` (recursively, hidden files excluded), in path order.
 

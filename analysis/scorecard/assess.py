@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import logging
 import math
@@ -20,6 +19,7 @@ from analysis import atomic, config, kinds, schemas, trends
 from analysis.catalog import KINDS, Catalog, load_catalog, target_text
 from analysis.report.numbers import pct
 from analysis.returns import parse
+from analysis.returns.inventory import fingerprint
 from analysis.scorecard.context import Context
 from analysis.scorecard.headline import headline
 from analysis.scorecard.probability import joint, level_status, probability
@@ -336,8 +336,8 @@ def assess(processed_dir: str | Path = config.PROCESSED_DIR, catalog: str | Path
     frame = validate(assess_frame(obs, models, cat, mode, year, settings))
     files = {"scorecard": out / "scorecard.parquet", "csv": out / "scorecard.csv", "meta": out / "scorecard.json"}
     y = int(frame["year"].iloc[0]) if len(frame) else evaluation_year(obs, mode, year, settings)
-    meta = {"mode": mode, "year": y, "settings": _fingerprint(settings_path if given is None else None),
-            "catalog": _fingerprint(catalog.path if isinstance(catalog, Catalog) else catalog)}
+    meta = {"mode": mode, "year": y, "settings": fingerprint(settings_path if given is None else None),
+            "catalog": fingerprint(catalog.path if isinstance(catalog, Catalog) else catalog)}
     with (atomic.atomic_output(files["scorecard"]) as tmp_p, atomic.atomic_output(files["csv"]) as tmp_c,
           atomic.atomic_output(files["meta"]) as tmp_m):
         frame.to_parquet(tmp_p, index=False)
@@ -350,13 +350,6 @@ def assess(processed_dir: str | Path = config.PROCESSED_DIR, catalog: str | Path
     if settings.basic_enabled:
         log.info("基本实现 tolerance in use: %.0f%% of the target value", 100 * settings.basic_share)
     return Assessment(frame, mode, y, settings, obs, files)
-
-
-def _fingerprint(path: str | Path | None) -> str | None:
-    """The SHA-256 of a params file (None for settings passed as an object, or no file)."""
-    if path is None or not config.resolve(path).is_file():
-        return None
-    return hashlib.sha256(config.resolve(path).read_bytes()).hexdigest()
 
 
 def load_assessment(processed_dir: str | Path = config.PROCESSED_DIR,
@@ -380,9 +373,9 @@ def load_assessment(processed_dir: str | Path = config.PROCESSED_DIR,
             why = f"the scorecard written is for mode {meta.get('mode')}, not {mode}"
         elif year and int(year) != meta.get("year"):
             why = f"the scorecard written is for {meta.get('year')}, not {year}"
-        elif meta.get("settings") != _fingerprint(settings_path):
+        elif meta.get("settings") != fingerprint(settings_path):
             why = f"the scorecard written was made with other settings than {config.display_path(settings_path)}"
-        elif meta.get("catalog") != _fingerprint(catalog.path if isinstance(catalog, Catalog) else catalog):
+        elif meta.get("catalog") != fingerprint(catalog.path if isinstance(catalog, Catalog) else catalog):
             why = "the scorecard written was made with another catalog"
     if why:
         log.info("assessing anew: %s", why)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.trends.base import BINOMIAL, CANDIDATES, POISSON, ProjectionSettings
+from analysis.trends.base import BINOMIAL, CANDIDATES, POISSON
 from analysis.trends.batch import Batch, _last_col
-from analysis.trends.candidate import Candidate, Fitted
+from analysis.trends.candidate import Candidate
 from analysis.trends.damped import DampedCandidate
 from analysis.trends.naive import NaiveCandidate
 from analysis.trends.trend import TrendCandidate
@@ -48,9 +48,3 @@ MODELS: dict[str, Candidate] = {m.name: m for m in (
 GLM_CANDIDATES = tuple(name for name, m in MODELS.items() if m.uses_glm)
 if tuple(MODELS) != CANDIDATES:
     raise RuntimeError("the registry and base.CANDIDATES must list the same models in the same order")
-
-
-def fit_candidate(name: str, batch: Batch, rows: Rows, settings: ProjectionSettings,
-                  keep_fitted: bool = False) -> Fitted:
-    """Fit candidate ``name`` on the rows (:meth:`Candidate.fit`)."""
-    return MODELS[name].fit(batch, rows, settings, keep_fitted=keep_fitted)
