@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from analysis import config, kinds
+from analysis.catalog.wording import check_wording, vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +28,12 @@ ID_PATTERN = re.compile(r"^(?P<plan>[WC])(?P<field>\d)\.(?P<m>M)?(?P<number>\d+)
 FIELDS = [
     "id", "plan", "field", "goal", "measure", "name_zh", "name_en", "unit", "kind", "value",
     "year", "tolerance", "direction", "gap_of", "gap", "relative_to", "comparison", "better",
-    "breakdowns", "population", "same_as", "female_share", "valid_range", "department", "monitorable", "source",
-    "national_key", "note",
+    "marked", "breakdowns", "population", "same_as", "female_share", "valid_range", "department", "monitorable",
+    "wording", "source", "national_key", "note",
 ]
 TEXT_FIELDS = ["id", "plan", "name_zh", "name_en", "unit", "kind", "direction", "gap_of", "gap",
-               "relative_to", "comparison", "better", "population", "same_as", "department", "source", "national_key",
-               "note"]
+               "relative_to", "comparison", "better", "population", "same_as", "department", "wording", "source",
+               "national_key", "note"]
 REQUIRED = ["id", "plan", "field", "name_zh", "name_en", "kind", "breakdowns", "department",
             "monitorable", "source"]
 
@@ -151,6 +152,7 @@ def _check_entry(
     units: dict[str, Any],
     departments: dict[str, Any],
     national_keys: set[str] | None,
+    words: dict[str, Any],
 ) -> list[str]:
     """Every problem with one entry, each as "entry <id>, field <name>: <problem>"."""
     eid = e.get("id", "?")
@@ -243,6 +245,8 @@ def _check_entry(
     numbers = [float(n) for n in NUMBER.findall(source)]
     if kind in NUMERIC_KINDS and _is_number(e.get("value")) and float(e["value"]) not in numbers:
         bad("value", f"{e['value']} does not appear in the source sentence")
+    wording = normalize_text(str(e.get("wording") or ""))
+    check_wording(e, source, bad, words, [float(n) for n in NUMBER.findall(wording)])
     return problems
 
 
@@ -292,6 +296,7 @@ def load_catalog(
         raise CatalogError(path, ["top level: expected 'plans', 'fields' and a list 'indicators'"])
     units = config.read_yaml(config.UNITS_FILE)["units"]
     departments = config.read_yaml(config.DEPARTMENTS_FILE)["departments"]
+    words = vocabulary()
     text_path = plan_text or data.get("plan_text") or config.PLAN_TEXT
     structure = plan_structure(read_plan_text(Path(text_path)))
     items = {(r.plan, r.field, r.section, r.number): r.text for r in structure.itertuples()}
@@ -315,7 +320,7 @@ def load_catalog(
     entries = [e for e in entries if isinstance(e, dict)]
     ids = set(seen)
     for e in entries:
-        problems += _check_entry(e, ids, items, units, departments, national_keys)
+        problems += _check_entry(e, ids, items, units, departments, national_keys, words)
     problems += _check_links(entries)
     goals = structure[structure["section"] == "goal"]
     covered = {(e.get("plan"), e.get("field"), e.get("goal")) for e in entries}

@@ -9,11 +9,24 @@ line in :data:`MODULES`. Nothing here imports a stage: the assessment is importe
 
 from __future__ import annotations
 
-from analysis.kinds import about, above, at_most, below, direction, keep_above, keep_below, qualitative, relative
+from analysis.kinds import (
+    about,
+    above,
+    at_most,
+    below,
+    direction,
+    keep_about,
+    keep_above,
+    keep_below,
+    qualitative,
+    reach_keep_above,
+    relative,
+)
 from analysis.kinds.base import OPTIONAL_FIELDS, Kind, LevelKind  # noqa: F401
 
 #: the kinds, in the order the catalog documents them
-MODULES = (below, at_most, above, about, keep_above, keep_below, direction, relative, qualitative)
+MODULES = (below, at_most, above, about, keep_above, reach_keep_above, keep_below, keep_about, direction, relative,
+           qualitative)
 REGISTRY: dict[str, Kind] = {m.KIND.name: m.KIND for m in MODULES}
 
 #: every kind's name (the catalog's schema)

@@ -2,4 +2,4 @@
 
 from analysis.kinds.base import LevelKind
 
-KIND = LevelKind("above", side=1, words="{value}{unit}以上{year}", words_en="above {v}")
+KIND = LevelKind("above", side=1, words_en="above {v}")

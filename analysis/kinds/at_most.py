@@ -2,4 +2,4 @@
 
 from analysis.kinds.base import LevelKind
 
-KIND = LevelKind("at_most", side=-1, words="不超过{value}{unit}{year}", words_en="at most {v}")
+KIND = LevelKind("at_most", side=-1, words_en="at most {v}")

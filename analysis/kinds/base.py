@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 #: the catalog's kind-specific fields, and the kinds that may set each
-OPTIONAL_FIELDS = ("tolerance", "direction", "gap_of", "gap", "relative_to", "comparison")
+OPTIONAL_FIELDS = ("tolerance", "direction", "marked", "gap_of", "gap", "relative_to", "comparison")
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,9 @@ class Kind:
     side: int | None = None
     #: met every year of the plan period (保持在), not only in the target year
     keep: bool = False
+    #: a keep target that first has to be reached (达到并保持): the years before it is first met
+    #: are not misses; from that year on it must stay met
+    reach_first: bool = False
     #: what the probability of a row of this kind is of, in the report's sentence (Chinese,
     #: English), when it is not "达到…目标的概率"
     probability_words: tuple[str, str] | None = None
@@ -52,8 +55,10 @@ class Kind:
         raise ValueError(f"kind {self.name!r} has no target value")
 
     def text(self, entry: pd.Series) -> str:
-        """The target in words a reader of the plan recognises."""
-        raise NotImplementedError
+        """The target as the plan words it (the catalog's ``wording``, the plan's own characters),
+        with the target year when the target is a number: "降至3.0‰以下（2030年）"."""
+        year = f"（{int(entry['year'])}年）" if self.has_value and pd.notna(entry.get("year")) else ""
+        return f"{entry['wording']}{year}"
 
     def text_en(self, value: str) -> str:
         """The target in English, ``value`` the number with its unit ('' when none)."""
@@ -76,8 +81,6 @@ class LevelKind(Kind):
     group: str = "numeric"
     has_value: bool = True
     scored: bool = True
-    #: the Chinese words, with {value}, {unit}, {year} and {tolerance}
-    words: str = ""
     #: the English words, with {v} (value and unit)
     words_en: str = ""
 
@@ -89,12 +92,6 @@ class LevelKind(Kind):
             if self.side > 0:
                 return v >= target - slack
             return np.abs(v - target) <= tolerance + slack
-
-    def text(self, entry: pd.Series) -> str:
-        value = f"{entry['value']:g}" if pd.notna(entry["value"]) else ""
-        year = f"（{int(entry['year'])}年）" if pd.notna(entry["year"]) else ""
-        tolerance = f"{entry['tolerance']:g}" if pd.notna(entry.get("tolerance")) else ""
-        return self.words.format(value=value, unit=entry["unit"] or "", year=year, tolerance=tolerance)
 
     def text_en(self, value: str) -> str:
         return self.words_en.format(v=value)

@@ -2,4 +2,4 @@
 
 from analysis.kinds.base import LevelKind
 
-KIND = LevelKind("below", side=-1, words="{value}{unit}以下{year}", words_en="below {v}")
+KIND = LevelKind("below", side=-1, words_en="below {v}")

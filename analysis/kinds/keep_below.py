@@ -2,5 +2,4 @@
 
 from analysis.kinds.base import LevelKind
 
-KIND = LevelKind("keep_below", side=-1, keep=True, words="每年保持在{value}{unit}以下",
-                 words_en="below {v} every year")
+KIND = LevelKind("keep_below", side=-1, keep=True, words_en="below {v} every year")

@@ -23,9 +23,6 @@ class Relative(Kind):
         if entry.get("comparison") not in COMPARISONS:
             bad("comparison", f"{entry.get('comparison')!r}; one of {sorted(COMPARISONS)}")
 
-    def text(self, entry: pd.Series) -> str:
-        return f"{COMPARISONS[entry['comparison']]} {entry['relative_to']}"
-
     def assess(self, entry: pd.Series, ctx: Any) -> list[dict]:
         from analysis.scorecard.direction import relative_row
 

@@ -176,7 +176,8 @@ UNITS_EN = {"/10万": " per 100,000", "岁": " years", "元": " yuan", "所": ""
 
 #: the plan's words for targets without a value, in English
 TARGET_PHRASES_EN = {"逐步提高": "gradually higher", "逐步下降": "gradually lower", "差距缩小": "gap narrowed",
-                     "定性目标": "qualitative target"}
+                     "定性目标": "qualitative target",
+                     "一般不低于本地党员总数中女性比例": "as a rule not below the share of women among Party members"}
 
 
 

@@ -190,7 +190,7 @@ def indicator_sentence(row: pd.Series, observations: pd.DataFrame, projections: 
     """One sentence stating the facts of a scorecard row, e.g.
 
     ``2024年初中生近视率为70.7%，比上年下降0.3个百分点，按当前趋势2030年约为69.6%（80%区间67.5%–71.5%），
-    达到60%以下目标的概率低于5%。``
+    实现“降至60%以下”目标的概率低于5%。`` (the target in the plan's words)
 
     Changes in percentage points for % units, in the unit otherwise; the probability in bands
     (低于5%, 约X%, 高于95%); direction-only targets ``向好的概率约X%``; qualitative targets
@@ -216,7 +216,12 @@ def indicator_sentence(row: pd.Series, observations: pd.DataFrame, projections: 
             return f"{head}{'' if head else name + '：'}数据不足，无法评估（{reason or '原因未记录'}）。"
         return f"{head}{'' if head else name + ': '}insufficient data to assess ({reason or 'no reason recorded'})."
     parts = []
-    if has_latest:
+    counts = str(row.get("counts_zh") or "") if zh else ""
+    fact = str(row.get("fact_zh") or "") if zh else ""
+    p_of = str(row.get("p_of_zh") or "") if zh else ""
+    if counts:  # a value that can take only a few values speaks in events, not in a rate's interval
+        parts.append(f"{name}：{counts}")
+    elif has_latest:
         y = int(latest_year)
         prev = previous_value(observations, row["indicator_id"], row["area"], row["sex"], y)
         change = change_words(float(latest), prev, unit, lang)
@@ -226,7 +231,7 @@ def indicator_sentence(row: pd.Series, observations: pd.DataFrame, projections: 
         parts.append(name)
     ty = int(row["target_year"]) if pd.notna(row.get("target_year")) else None
     mean, lo, hi = row.get("projection_2030"), row.get("lo80"), row.get("hi80")
-    if ty and pd.notna(mean) and str(row.get("mode")) != "final":
+    if ty and pd.notna(mean) and str(row.get("mode")) != "final" and not counts and not fact:
         if pd.notna(lo) and pd.notna(hi):
             places = decimals(max(abs(mean), abs(lo), abs(hi)))
             interval = (f"（80%区间{with_unit(lo, unit, places)}–{with_unit(hi, unit, places)}）" if zh else
@@ -237,7 +242,14 @@ def indicator_sentence(row: pd.Series, observations: pd.DataFrame, projections: 
                      f"on current trends about {with_unit(mean, unit, places)} in {ty}{interval}")
     p = row.get("p_meet")
     target = _target_words(row) if zh else target_words_en(row)
-    if spec is not None and spec.probability_words:
+    if fact:  # decided by what has happened; what remains open, if anything, after it
+        parts.append(fact)
+        ahead = row.get("p_ahead")
+        if p_of and pd.notna(ahead):
+            parts.append(f"{p_of}的概率{probability_words(ahead, lang, settings)}")
+    elif p_of and str(row.get("mode")) != "final":
+        parts.append(f"{p_of}的概率{probability_words(p, lang, settings)}")
+    elif spec is not None and spec.probability_words:
         zh_words, en_words = spec.probability_words
         parts.append(f"{zh_words}{probability_words(p, lang, settings)}" if zh else
                      f"{en_words} {probability_words(p, lang, settings)}")
@@ -245,11 +257,12 @@ def indicator_sentence(row: pd.Series, observations: pd.DataFrame, projections: 
         word = str(row.get("status_zh") or status) if zh else status_label(status, None, "final", "en")
         parts.append(f"终期评估：{word}" if zh else f"final evaluation: {word.lower()}")
     elif status == "achieved":
-        parts.append(f"已达到{target}目标，{ty or ''}年仍达标的概率{probability_words(p, lang, settings)}" if zh else
+        parts.append(f"已实现“{target}”的目标，{ty or ''}年仍达标的概率{probability_words(p, lang, settings)}"
+                     if zh else
                      f"the target ({target}) is met; the probability it is still met in {ty or ''} is "
                      f"{probability_words(p, lang, settings)}")
     else:
-        parts.append(f"达到{target}目标的概率{probability_words(p, lang, settings)}" if zh else
+        parts.append(f"实现“{target}”目标的概率{probability_words(p, lang, settings)}" if zh else
                      f"the probability of meeting the target ({target}) is {probability_words(p, lang, settings)}")
     return ("，".join(parts) + "。") if zh else (", ".join(parts) + ".")
 

@@ -17,12 +17,13 @@ import pandera.pandas as pa
 
 from analysis import atomic, config, kinds, schemas, trends
 from analysis.catalog import KINDS, Catalog, load_catalog, target_text
-from analysis.report.numbers import pct
+from analysis.report.numbers import fmt, pct
 from analysis.returns import parse
 from analysis.returns.inventory import fingerprint
 from analysis.scorecard.context import Context
 from analysis.scorecard.headline import headline
 from analysis.scorecard.probability import joint, level_status, probability
+from analysis.scorecard.rows import _schedule_against_status, _slack
 from analysis.scorecard.settings import (
     COLUMNS,
     COMPARATOR_AREAS,
@@ -33,7 +34,7 @@ from analysis.scorecard.settings import (
     AssessmentSettings,
     load_settings,
 )
-from analysis.scorecard.warnings import _add_warning, _drop_warning
+from analysis.scorecard.warnings import _add_warning, _drop_warning, past_breaks
 from analysis.trends.project import observations_path, project_observations
 
 log = logging.getLogger(__name__)
@@ -136,30 +137,46 @@ def _town_summary(head: dict, entry: pd.Series, towns: list[str], former: list[s
     lacking = [t for t, r in zip(towns, rows, strict=True) if r["status"] == "insufficient_data"]
     if lacking:
         notes.append("、".join(lacking) + "数据不足，未计入全部镇（街道）的联合概率")
+    target_year = int(entry["year"]) if pd.notna(entry.get("year")) else st.final_year
+    ahead = f"{int(head['latest_year']) + 1}—{target_year}年" if pd.notna(head.get("latest_year")) else "今后"
     if mets and ctx.mode != "final":
         p_all = probability(joint(mets))
         head["p_all_towns"] = p_all
-        notes.append(f"全部{len(mets)}个镇（街道）均达标的概率为{pct(p_all)}（各镇模拟路径视为相互独立）")
+        notes.append(f"全部{len(mets)}个镇（街道）{ahead}每年均达标的概率为{pct(p_all)}（各镇模拟路径视为相互独立）")
     if is_joint_town_target(entry, st):
+        # a town that already missed a year of the plan period: the per-town target is missed, a fact
+        tolerance = float(entry["tolerance"]) if pd.notna(entry.get("tolerance")) else 0.0
+        missed = [(t, past_breaks(ctx.series(entry["id"], t, "total"), entry["kind"], float(entry["value"]),
+                                  st.plan_start, tolerance, _slack(entry, st)))
+                  for t, r in zip(towns, rows, strict=True) if "past_break" in r["warning_codes"]]
+        missed_words = "、".join(f"{t}（" + "、".join(f"{y}年{fmt(v, head['unit'] or '')}" for y, v in b) + "）"
+                                 for t, b in missed)
         if ctx.mode == "final":
             ok = all(r["status"] == "achieved" for r in rows if r["status"] != "insufficient_data")
             head.update(status="achieved" if ok else "off_track", p_meet=1.0 if ok else 0.0)
         elif mets:
             met_now_all = all(bool(r["met_now"]) for r in rows if r["status"] != "insufficient_data")
             own = head["p_meet"]
-            head.update(p_meet=head["p_all_towns"],
-                        status=level_status(head["p_all_towns"], met_now_all, st.likely, st.unlikely))
-            notes.insert(0, f"以镇（街道）为单位评估；全区合计的达标概率为{pct(own)}")
             # the 预计完成困难 warning is re-judged on the joint probability
             _drop_warning(head, "difficult", st)
-            if head["status"] in ("at_risk", "off_track"):
-                _add_warning(head, "difficult", f"全部镇（街道）每年均达标的概率为{pct(head['p_all_towns'])}"
-                             + (f"；风险镇（街道）：{head['towns_at_risk']}" if at_risk else ""), st,
-                             1 if head["status"] == "off_track" else 0)
-        breaks = [(t, r) for t, r in zip(towns, rows, strict=True) if "past_break" in r["warning_codes"]]
-        if breaks and "past_break" not in head["warning_codes"]:
-            _add_warning(head, "past_break", "、".join(t for t, _ in breaks) + "已有年份未达到目标", st)
-        head["status_zh"] = st.label(head["status"], ctx.mode)
+            head["p_of_zh"] = f"全部{len(mets)}个镇（街道）{ahead}每年均达到目标"
+            if missed:
+                head.update(p_meet=0.0, p_ahead=head["p_all_towns"], status="off_track",
+                            fact_zh=f"{missed_words}未达到目标，各镇（街道）规划期内每年达标已不能全部实现")
+                notes.insert(0, f"以镇（街道）为单位评估：{head['fact_zh']}；全区合计的达标概率为{pct(own)}")
+            else:
+                head.update(p_meet=head["p_all_towns"],
+                            status=level_status(head["p_all_towns"], met_now_all, st.likely, st.unlikely))
+                notes.insert(0, f"以镇（街道）为单位评估；全区合计的达标概率为{pct(own)}")
+                if head["status"] in ("at_risk", "off_track"):
+                    _add_warning(head, "difficult", f"全部镇（街道）{ahead}每年均达标的概率为"
+                                 f"{pct(head['p_all_towns'])}" + (f"；风险镇（街道）：{head['towns_at_risk']}"
+                                                                  if at_risk else ""), st,
+                                 1 if head["status"] == "off_track" else 0)
+        if missed and "past_break" not in head["warning_codes"]:
+            _add_warning(head, "past_break", f"{missed_words}未达到目标", st)
+        head["status_zh"] = st.broken_label if missed and ctx.mode != "final" else st.label(head["status"], ctx.mode)
+        _schedule_against_status(head, target_year, ctx)
     head["reason_zh"] = "；".join(filter(None, [head["reason_zh"], *notes]))
 
 
@@ -276,11 +293,14 @@ def scorecard_schema() -> pa.DataFrameSchema:
         "warning_codes": text(), "severity": pa.Column("int64", pa.Check.ge(0)), "value_at_year": f(),
         "expected_value": f(), "schedule_gap": f(), "progress_share": f(),
         "schedule": text(pa.Check.isin(["", "ahead", "behind", "met"])), "schedule_zh": text(),
+        "fact_zh": text(), "p_of_zh": text(), "p_ahead": pa.Column(float, pa.Check.in_range(0, 1), nullable=True),
+        "counts_zh": text(),
     }
     scored = ["achieved", "on_track", "at_risk", "off_track", *DIRECTION_STATUSES]
     return pa.DataFrameSchema(columns, strict=True, ordered=True, coerce=True,
                               unique=["indicator_id", "area", "sex"], checks=[
-        pa.Check(lambda d: ~d["status"].isin(scored) | d["p_meet"].notna(), error="a judged row needs p_meet"),
+        pa.Check(lambda d: ~d["status"].isin(scored) | d["p_meet"].notna() | (d["fact_zh"] != ""),
+                 error="a judged row needs p_meet, or the fact it is judged on"),
         pa.Check(lambda d: (d["status"] != "insufficient_data") | (d["reason"] != ""),
                  error="insufficient_data needs a reason"),
         pa.Check(lambda d: (d["status"] != "qualitative") | d["p_meet"].isna(),

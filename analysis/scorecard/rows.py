@@ -10,8 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis import kinds
 from analysis.catalog import target_text
 from analysis.report.numbers import difference_unit, fmt, pct
+from analysis.returns import parse
 from analysis.scorecard.context import Context, Series, series_z, window
 from analysis.scorecard.pace import Pace, observed_pace, pace_band, pace_ratio, required_pace
 from analysis.scorecard.probability import (
@@ -54,7 +56,7 @@ def _base_row(entry: pd.Series, area: str, sex: str, breakdown: str, ctx: Contex
         "reason": "", "reason_zh": "", "n_points": 0, "met_now": None, "basic_tolerance": 0.0, "pace_scale": "",
         "pace_zh": "", "year_reached": None, "year_reached_lo": None, "year_reached_hi": None,
         "year_reached_text": "", "towns_at_risk": "", "warning_codes": "", "severity": 0, "schedule": "",
-        "schedule_zh": "",
+        "schedule_zh": "", "fact_zh": "", "p_of_zh": "", "counts_zh": "",
     })
     return row
 
@@ -177,16 +179,32 @@ def _schedule(row: dict, entry: pd.Series, s: Series, paths: Paths | None, ctx: 
     if bool(meets(base, kind, target, tolerance, slack)):  # no straight path to follow: no 直线进度值
         ok = bool(meets(value, kind, target, tolerance, slack))
         row.update(schedule="met" if ok else "behind", schedule_zh="基期已达标" + ("" if ok else "，现已回落") + note)
+    else:
+        row["expected_value"] = expected
+        sign = 1.0 if target > base else -1.0
+        gap = sign * (value - expected)
+        share = (value - base) / (target - base)
+        unit = row["unit"] or ""
+        progress = ("已越过目标值" if share > 1 else "较基期反向变化" if share < 0 else f"完成进度{100 * share:.0f}%")
+        row.update(schedule_gap=gap, progress_share=share, schedule="ahead" if gap >= 0 else "behind",
+                   schedule_zh=(f"{'超前' if gap >= 0 else '滞后'}{fmt(abs(gap), '')}{difference_unit(unit)}"
+                                f"（{progress}，时间进度{100 * share_time:.0f}%）{note}"))
+    _schedule_against_status(row, target_year, ctx)
+
+
+def _schedule_against_status(row: dict, target_year: int, ctx: Context) -> None:
+    """When the schedule and the status point different ways, say why. The schedule compares one
+    year's value with the straight path; the status is the chance of meeting the target in the
+    target year (or every year): C1.9b is ahead of the straight path in 2024 yet 存在风险, because
+    its trend turns back above the line before 2030. A reader told only "超前" would not see it."""
+    status = row["status"]
+    ahead = row["schedule"] in ("ahead", "met")
+    if not ((ahead and status in ("at_risk", "off_track")) or (not ahead and status in ("achieved", "on_track"))):
         return
-    row["expected_value"] = expected
-    sign = 1.0 if target > base else -1.0
-    gap = sign * (value - expected)
-    share = (value - base) / (target - base)
-    unit = row["unit"] or ""
-    progress = f"完成进度{100 * share:.0f}%" if share <= 1 else "已越过目标值"
-    row.update(schedule_gap=gap, progress_share=share, schedule="ahead" if gap >= 0 else "behind",
-               schedule_zh=(f"{'超前' if gap >= 0 else '滞后'}{fmt(abs(gap), '')}{difference_unit(unit)}"
-                            f"（{progress}，时间进度{100 * share_time:.0f}%）{note}"))
+    word = row["status_zh"] or ctx.settings.label(status, ctx.mode)
+    why = row["fact_zh"] or (f"按当前趋势{target_year}年达标的概率为{pct(row['p_meet'])}"
+                             if pd.notna(row["p_meet"]) else "")
+    row["schedule_zh"] += f"；{'但' if ahead else '虽滞后，但'}{why}，评为“{word}”" if why else f"；评为“{word}”"
 
 
 def level_row(entry: pd.Series, area: str, sex: str, breakdown: str, ctx: Context
@@ -218,6 +236,14 @@ def level_row(entry: pd.Series, area: str, sex: str, breakdown: str, ctx: Contex
     breaks = past_breaks(s, kind, target, st.plan_start, tolerance, slack) if kind in KEEP_KINDS else []
     met = None
     paths = None
+    if ctx.mode != "final" and _whole_count(s, unit, target, st):
+        # one institution, one check-up a year: met or not, a fact; a trend through 0, 1, 2 says nothing
+        row.update(status="achieved" if met_now else "at_risk", p_meet=math.nan,
+                   fact_zh=(("已达到目标" if met_now else "尚未达到目标")
+                            + f"（{unit}数为整数，能否达标取决于设立和保持，不作趋势预测）"))
+        row["reason_zh"] = row["fact_zh"]
+        _quality_warning(row, s, ctx)
+        return _finish(row, ctx), None
     if ctx.mode == "final":
         value, vyear = _final_value(s, ctx)
         if vyear is None:
@@ -246,23 +272,43 @@ def level_row(entry: pd.Series, area: str, sex: str, breakdown: str, ctx: Contex
                                ctx.check_years.get((entry["id"], area, sex)), met_now)
             _quantiles(row, values[:, int(np.flatnonzero(years == target_year)[0])])
         p = probability(met)
-        row.update(p_meet=p, status=level_status(p, met_now, st.likely, st.unlikely))
-        if row["status"] == "achieved" and not met_strict:
-            row["status_zh"] = st.basic_label
         cols = years <= target_year
         ok = meets(values[:, cols], kind, target, tolerance, slack)
         _year_reached_fields(row, first_year_met(ok, years[cols], met_now, s.latest_year, kind in KEEP_KINDS),
                              st.pace_interval, s.latest_year)
-        if row["status"] in ("at_risk", "off_track"):
-            words = "每年均达标" if kind in KEEP_KINDS else "达标"
-            _add_warning(row, "difficult", f"到{target_year}年{words}的概率为{pct(p)}（{st.label(row['status'])}）",
-                         st, 1 if row["status"] == "off_track" else 0)
-        if met_now and row["status"] in ("at_risk", "off_track"):
-            row["reason_zh"] = f"{s.latest_year}年已达标，但预计难以保持"
+        if kind in KEEP_KINDS:
+            reach = kinds.get(kind).reach_first and not met_now and not breaks
+            row["p_of_zh"] = (f"{target_year}年前达到目标并此后每年保持" if reach
+                              else f"{s.latest_year + 1}—{target_year}年每年均达到目标")
+        if breaks:
+            # a year of the plan period already missed is a fact, not a chance: "met every year"
+            # can no longer happen; what remains open is every year from now on
+            row.update(p_meet=0.0, p_ahead=p, status="off_track", status_zh=st.broken_label,
+                       fact_zh="、".join(f"{y}年{fmt(v, unit)}" for y, v in breaks)
+                       + "未达到目标，规划期内每年达标已不能实现")
+            row["reason_zh"] = f"{row['fact_zh']}；{row['p_of_zh']}的概率为{pct(p)}"
+        else:
+            row.update(p_meet=p, status=level_status(p, met_now, st.likely, st.unlikely))
+            if row["status"] == "achieved" and not met_strict:
+                row["status_zh"] = st.basic_label
+            if row["status"] in ("at_risk", "off_track"):
+                words = "每年均达标" if kind in KEEP_KINDS else "达标"
+                _add_warning(row, "difficult", f"到{target_year}年{words}的概率为{pct(p)}（{st.label(row['status'])}）",
+                             st, 1 if row["status"] == "off_track" else 0)
+            if met_now and row["status"] in ("at_risk", "off_track"):
+                row["reason_zh"] = f"{s.latest_year}年已达标，但预计难以保持"
     if breaks:
-        _add_warning(row, "past_break", f"{st.plan_start}年以来已有年份未达到目标：" + "、".join(
+        since = "达到目标后又" if kinds.get(kind).reach_first else f"{st.plan_start}年以来"
+        _add_warning(row, "past_break", f"{since}有年份未达到目标：" + "、".join(
             f"{y}年{fmt(v, unit)}" for y, v in breaks), st)
-    _series_warnings(row, entry, s, scale, pace, kind, target, tolerance, slack, met_level, ctx)
+    counts = _series_warnings(row, entry, s, scale, pace, kind, target, tolerance, slack, met_level, ctx)
+    if counts is not None and counts["below_one"] and ctx.mode != "final":
+        # the published value can be 0 or at least one event's worth: say it in events
+        k = s.numerator[-1]
+        row["counts_zh"] = (f"{s.latest_year}年{'发生' + format(k, 'g') + '例' if np.isfinite(k) else ''}"
+                            f"（分母约{counts['n']:,.0f}，1例即相当于{fmt(counts['one'], unit)}）；"
+                            f"目标{fmt(target, unit)}低于1例对应的数值，即当年不能发生1例")
+        row["p_of_zh"] = f"{target_year}年不发生1例"
     _schedule(row, entry, s, paths, ctx, tolerance, slack)
     return _finish(row, ctx), met
 
@@ -275,9 +321,19 @@ def _toward(kind: str, target: float, level: float, scale: Scale) -> int:
     return 1 if target > float(scale.to_unit(np.array([level]))[0]) else -1
 
 
+def _whole_count(s: Series, unit: str, target: float, settings: AssessmentSettings) -> bool:
+    """A count of things (unit kind ``count``: 所, 次) with a target of a few (at most
+    ``whole_count_max``) and only whole numbers observed: the value moves only when an institution
+    opens or closes, so it is judged on what it is, not on a trend."""
+    spec = parse.units().get(unit) or {}
+    return (spec.get("kind") == "count" and target <= settings.whole_count_max
+            and bool(np.all(np.isclose(s.values, np.round(s.values)))))
+
+
 def _series_warnings(row: dict, entry: pd.Series, s: Series, scale: Scale, pace: Pace, kind: str, target: float,
-                     tolerance: float, slack: float, met_level: bool, ctx: Context) -> None:
-    """趋势逆转, 波动较大 (own noise; small counts) and 数据质量 for a target with a value."""
+                     tolerance: float, slack: float, met_level: bool, ctx: Context) -> dict | None:
+    """趋势逆转, 波动较大 (own noise; small counts) and 数据质量 for a target with a value; returns the
+    small-count figures (:func:`small_counts`) when the rate rests on so few events."""
     st = ctx.settings
     unit = row["unit"] or ""
     z = series_z(s, scale)
@@ -315,6 +371,7 @@ def _series_warnings(row: dict, entry: pd.Series, s: Series, scale: Scale, pace:
                         "单一年份的变化难以说明进度")
             _add_warning(row, "volatile", text, st)
     _quality_warning(row, s, ctx)
+    return counts
 
 
 def _distance(level: float, scale: Scale, kind: str, target: float, tolerance: float, slack: float) -> float:

@@ -51,7 +51,7 @@ EXTRA_COLUMNS = [
     "observed_change_lo", "observed_change_hi", "pace_ratio", "pace_ratio_lo", "pace_ratio_hi", "pace_zh",
     "year_reached", "year_reached_lo", "year_reached_hi", "year_reached_text", "p_all_towns", "towns_at_risk",
     "warning_codes", "severity", "value_at_year", "expected_value", "schedule_gap", "progress_share", "schedule",
-    "schedule_zh",
+    "schedule_zh", "fact_zh", "p_of_zh", "p_ahead", "counts_zh",
 ]
 
 
@@ -89,6 +89,8 @@ class AssessmentSettings:
     reversal_run: int = field(metadata={"key": "reversal.run"})
     reversal_min_sd: float = field(metadata={"key": "reversal.min_sd"})
     gap_widening_z: float = field(metadata={"key": "gap.widening_z"})
+    marked_change: float
+    whole_count_max: float
     data_quality_flags: dict[str, str]
     joint_town_phrases: tuple[str, ...]
     headline_count: str = field(metadata={"key": "headline.count"})
@@ -96,6 +98,7 @@ class AssessmentSettings:
     labels: dict[str, str]
     final_labels: dict[str, str]
     basic_label: str
+    broken_label: str
     colours: dict[str, str]
     warnings: dict[str, dict[str, Any]]
     #: an override of the benchmarks, not a setting: None draws each series with the seed its
@@ -129,6 +132,8 @@ def load_settings(path: str | Path = DEFAULT_SETTINGS, **overrides: Any) -> Asse
         problems.append("headline.count must be 'monitorable' or 'all'")
     if settings.headline_denominator not in ("assessable", "all"):
         problems.append("headline.denominator must be 'assessable' or 'all'")
+    if not 0 < settings.marked_change < 1:
+        problems.append("marked_change must be a share between 0 and 1")
     if settings.min_points < 2:
         problems.append("min_points must be at least 2")
     if problems:

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from analysis import kinds
 from analysis.scorecard.context import Context, Series
 from analysis.scorecard.pace import observed_pace
 from analysis.scorecard.probability import meets, side
@@ -19,8 +20,16 @@ log = logging.getLogger(__name__)
 
 def past_breaks(s: Series, kind: str, target: float, since: int, tolerance: float = 0.0,
                 slack: float = 0.0) -> list[tuple[int, float]]:
-    """(year, value) of every year from ``since`` on in which a keep-every-year target was missed."""
+    """(year, value) of every year from ``since`` on in which a keep-every-year target was missed.
+
+    达到并保持 (a kind that is ``reach_first``): the years before the target is first met are the
+    way to it, not misses; only a year that falls back after it was reached counts."""
     sel = s.years >= since
+    if kinds.get(kind).reach_first:
+        reached = sel & meets(s.values, kind, target, tolerance, slack)
+        if not reached.any():
+            return []
+        sel = s.years >= s.years[reached][0]
     bad = sel & ~meets(s.values, kind, target, tolerance, slack)
     return [(int(y), float(v)) for y, v in zip(s.years[bad], s.values[bad], strict=True)]
 

@@ -165,8 +165,8 @@ def test_about_needs_a_tolerance(tmp_path):
 
 def test_target_text_states_the_target_in_the_plans_words():
     cat = catalog.load_catalog(MINI)
-    assert catalog.target_text(cat.entry("W1.1a")) == "12/10万以下（2030年）"
-    assert catalog.target_text(cat.entry("W1.1b")) == "差距缩小"
+    assert catalog.target_text(cat.entry("W1.1a")) == "下降到12/10万以下（2030年）"
+    assert catalog.target_text(cat.entry("W1.1b")) == "城乡差距缩小"
     assert catalog.target_text(cat.entry("W1.2")) == "定性目标"
 
 
@@ -255,10 +255,10 @@ HAND_READ = [
     ("W1.5", "艾滋病母婴传播率", "below", 2, "%"),           # 下降到2%以下
     ("W1.M4", "孕产妇系统管理率", "above", 90, "%"),          # 达到90%以上
     ("W2.4", "九年义务教育巩固率", "above", 97, "%"),         # 提高到97%以上
-    ("W2.5", "高中阶段教育毛入学率", "keep_above", 96, "%"),  # 达到并保持在96%以上
-    ("W3.2", "就业人员中的女性比例", "about", 45, "%"),       # 保持在45%左右
+    ("W2.5", "高中阶段教育毛入学率", "reach_keep_above", 96, "%"),  # 达到并保持在96%以上
+    ("W3.2", "就业人员中的女性比例", "keep_about", 45, "%"),  # 保持在45%左右: every year
     ("W4.7c", "村委会成员中女性比例", "above", 30, "%"),      # 达到30%以上
-    ("W4.8c", "社区居委会成员中女性比例", "about", 50, "%"),  # 保持在50%左右
+    ("W4.8c", "社区居委会成员中女性比例", "keep_about", 50, "%"),  # 保持在50%左右: every year
     ("C1.3a", "新生儿死亡率", "below", 3.0, "‰"),
     ("C1.3b", "婴儿死亡率", "below", 5.0, "‰"),
     ("C1.3c", "5岁以下儿童死亡率", "below", 6.0, "‰"),

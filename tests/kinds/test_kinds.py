@@ -69,8 +69,9 @@ def test_an_unknown_kind_is_refused_naming_the_known_ones():
 
 def test_adding_a_kind_is_one_object_in_the_registry(tmp_path, monkeypatch):
     """A new kind (say 不低于 without the 以上 wording) needs no change anywhere else: the catalog
-    accepts an entry of it, states its target, and the scorecard judges it with its own line."""
-    new = LevelKind("not_below", side=1, words="不低于{value}{unit}{year}", words_en="not below {v}")
+    accepts an entry of it, states its target in the plan's words, and the scorecard judges it with
+    its own line."""
+    new = LevelKind("not_below", side=1, words_en="not below {v}")
     monkeypatch.setitem(kinds.REGISTRY, "not_below", new)
     data = yaml.safe_load(MINI.read_text(encoding="utf-8"))
     numeric = next(e for e in data["indicators"] if e["kind"] == "above")
@@ -79,7 +80,7 @@ def test_adding_a_kind_is_one_object_in_the_registry(tmp_path, monkeypatch):
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     cat = catalog.load_catalog(path)
     entry = cat.entry(numeric["id"])
-    assert catalog.target_text(entry).startswith(f"不低于{numeric['value']:g}")
+    assert catalog.target_text(entry) == f"{numeric['wording']}（{numeric['year']}年）"
     assert scorecard.meets(np.array([numeric["value"]]), "not_below", float(numeric["value"])).tolist() == [True]
 
 

@@ -22,7 +22,7 @@ def cat():
 
 def row(**kw) -> pd.Series:
     base = {"indicator_id": "C1.9c", "area": "district", "sex": "total", "mode": "annual", "name_zh": "初中生近视率",
-            "unit": "%", "target_kind": "below", "target_value": 60.0, "target_text": "60%以下（2030年）",
+            "unit": "%", "target_kind": "below", "target_value": 60.0, "target_text": "降至60%以下（2030年）",
             "target_year": 2030, "latest_value": 70.7, "latest_year": 2024, "projection_2030": 69.6, "lo80": 67.5,
             "hi80": 71.6, "p_meet": 0.0005, "status": "off_track", "status_zh": "难以实现", "reason": "",
             "reason_zh": ""}
@@ -38,7 +38,7 @@ def obs(indicator_id="C1.9c", values=((2023, 71.0), (2024, 70.7)), unit="%") -> 
 def test_a_below_target_far_from_reach(cat):
     assert report.indicator_sentence(row(), obs(), None, cat) == (
         "2024年初中生近视率为70.7%，比上年下降0.3个百分点，按当前趋势2030年约为69.6%（80%区间67.5%–71.6%），"
-        "达到60%以下目标的概率低于5%。")
+        "实现“降至60%以下”目标的概率低于5%。")
 
 
 def test_probability_bands():
@@ -71,13 +71,13 @@ def test_qualitative(cat):
 
 def test_a_rate_per_100000_changes_in_its_unit_and_a_sex_group(cat):
     r = row(indicator_id="W1.2a", sex="female", name_zh="孕产妇死亡率", unit="/10万",
-            target_text="12/10万以下（2030年）",
+            target_text="下降到12/10万以下（2030年）",
             target_value=12.0, latest_value=14.2, projection_2030=10.4, lo80=5.1, hi80=18.0, p_meet=0.55,
             status="at_risk")
     o = obs("W1.2a", ((2023, 17.5), (2024, 14.2)), "/10万").assign(sex="female")
     assert report.indicator_sentence(r, o, None, cat) == (
         "2024年孕产妇死亡率（女性）为14.2/10万，比上年下降3.3/10万，按当前趋势2030年约为10.4/10万"
-        "（80%区间5.1/10万–18.0/10万），达到12/10万以下目标的概率约55%。")
+        "（80%区间5.1/10万–18.0/10万），实现“下降到12/10万以下”目标的概率约55%。")
 
 
 def test_english(cat):

@@ -241,16 +241,28 @@ def test_series_far_above_a_below_target_is_off_track(cat, settings):
     assert out[("district", "female")]["reason"] == "no data reported"
 
 
-def test_keep_target_met_now_that_dipped_once_is_flagged(cat, settings):
+def test_keep_target_that_dipped_once_in_the_plan_period_is_missed_as_a_fact(cat, settings):
+    """保持在90%以上 (C1.M4) with 2022 at 88 %: "every year" has already failed — said as a fact,
+    P(met every year) = 0, and the chance of every year from now on given beside it."""
     values = [95.0] * 7 + [88.0, 95.0, 95.0]            # 2022 below 90
     paths = flat(95, 95, 95, 95)
     paths[2, 2] = 89.0                                  # one path dips below 90 in 2027
     ctx = context(cat, settings, rows("C1.M4", YEARS, values), {("C1.M4", "district", "total"): (FUTURE, paths)})
     row, met = scorecard.level_row(entry(cat, "C1.M4"), "district", "total", "total", ctx)
-    assert met.tolist() == [True, True, False, True]
-    assert row["p_meet"] == 0.75 and row["status"] == "achieved"   # met in 2024, 0.75 ≥ 0.66
-    assert "past_break" in row["warning_codes"].split(";")
+    assert met.tolist() == [True, True, False, True]    # the years ahead, for the joint over towns
+    assert row["p_meet"] == 0.0 and row["status"] == "off_track" and row["status_zh"] == settings.broken_label
+    assert row["p_ahead"] == 0.75 and row["p_of_zh"] == "2025—2030年每年均达到目标"
+    assert row["fact_zh"].startswith("2022年88%未达到目标")
+    assert "past_break" in row["warning_codes"].split(";") and "difficult" not in row["warning_codes"]
     assert "2022年88%" in row["warnings"]
+
+
+def test_keep_target_that_dipped_before_the_plan_period_is_not_missed(cat, settings):
+    values = [95.0, 88.0] + [95.0] * 8                  # 2016 below 90: before the plan period
+    ctx = context(cat, settings, rows("C1.M4", YEARS, values),
+                  {("C1.M4", "district", "total"): (FUTURE, flat(95, 95, 95, 95))})
+    row, _ = scorecard.level_row(entry(cat, "C1.M4"), "district", "total", "total", ctx)
+    assert row["p_meet"] == 1.0 and row["status"] == "achieved" and row["fact_zh"] == ""
 
 
 def test_town_below_90_is_named_and_the_headline_is_all_towns_together(cat, settings):
@@ -267,12 +279,30 @@ def test_town_below_90_is_named_and_the_headline_is_all_towns_together(cat, sett
     out = by_key(scorecard.assess_entry(entry(cat, "C1.6"), ctx))
     assert set(out) == {("district", "total")} | {(t, "total") for t in towns}   # the former town left out
     town = out[("邙岭镇", "total")]
-    assert town["p_meet"] == 0.5 and town["status"] == "at_risk"
+    # 88 % in 2024 already broke 每年保持在90%以上: a fact; two of four paths keep every year ahead
+    assert town["p_meet"] == 0.0 and town["p_ahead"] == 0.5 and town["status_zh"] == settings.broken_label
     head = out[("district", "total")]
     assert head["towns_at_risk"] == "邙岭镇"
     # every other town meets on every path: all towns together = 邙岭镇's two good paths of four
-    assert head["p_all_towns"] == 0.5 and head["p_meet"] == 0.5 and head["status"] == "at_risk"
+    assert head["p_all_towns"] == 0.5 and head["p_ahead"] == 0.5
+    assert head["p_meet"] == 0.0 and head["status"] == "off_track" and head["status_zh"] == settings.broken_label
+    assert head["fact_zh"].startswith("邙岭镇（2024年88%）未达到目标")
+    assert head["p_of_zh"] == f"全部{len(towns)}个镇（街道）2025—2030年每年均达到目标"
     assert "相互独立" in head["reason_zh"] and former in head["reason_zh"]
+
+
+def test_towns_all_met_so_far_the_headline_is_every_town_every_year_ahead(cat, settings):
+    towns = list(parse.areas()["towns"])
+    recs = rows("C1.6", YEARS, [97.0] * 10)
+    paths = {("C1.6", "district", "total"): (FUTURE, flat(97, 97, 97, 97))}
+    for t in towns:
+        low = t == "邙岭镇"
+        recs += rows("C1.6", YEARS, [92.0] * 10 if low else [97.0] * 10, area=t)
+        paths[("C1.6", t, "total")] = (FUTURE, flat(88, 95, 88, 95) if low else flat(97, 97, 97, 97))
+    out = by_key(scorecard.assess_entry(entry(cat, "C1.6"), context(cat, settings, recs, paths)))
+    town, head = out[("邙岭镇", "total")], out[("district", "total")]
+    assert town["p_meet"] == 0.5 and town["status"] == "at_risk" and town["fact_zh"] == ""
+    assert head["p_all_towns"] == 0.5 and head["p_meet"] == 0.5 and head["status"] == "at_risk"
 
 
 def test_direction_increase_with_a_rising_series_is_improving(cat, settings):
@@ -422,7 +452,9 @@ def test_shipped_data_end_to_end(shipped, cat):
     sc = result.scorecard
     head = sc[sc["is_headline"]].set_index("indicator_id")
     assert "邙岭镇" in head.loc["C1.6", "towns_at_risk"]           # the synthetic town with a low year
-    assert head.loc["C1.6", "p_meet"] == head.loc["C1.6", "p_all_towns"]
+    # 邙岭镇 2022 (83.05 %) broke 每年保持在90%以上: a fact; the towns' joint chance is of the years ahead
+    assert head.loc["C1.6", "p_meet"] == 0.0 and head.loc["C1.6", "p_ahead"] == head.loc["C1.6", "p_all_towns"]
+    assert head.loc["C1.6", "fact_zh"].startswith("邙岭镇（2022年83.05%）未达到目标")
     assert "small_counts" in head.loc["W1.2a", "warning_codes"]     # ~4,000 births: one death = 25/10万
     h = result.headline
     assert h["n"] + h["not_counted"] + h["n_direction"] + h["n_qualitative"] == len(cat.indicators) == 207
