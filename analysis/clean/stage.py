@@ -39,6 +39,8 @@ REASONS = {
     "no_value": "有分子分母但无法计算数值",
     "duplicate": "重复报送（数值相同）",
     "conflicting_duplicate": "重复报送且数值不同",
+    "not_asked": "灰色单元格（表中不要求填报）",
+    "formula_not_computed": "公式未计算，请在 Excel 中打开并保存",
 }
 
 
@@ -100,8 +102,10 @@ def _number(record: dict, part: str) -> parse.Number | None:
 
 def valid_range(entry: pd.Series, unit: str) -> tuple[float, float]:
     """The possible values of an indicator: the catalog's ``valid_range`` when it gives one,
-    else by its unit — 0 to the whole for a share (0–100 %), non-negative for levels and
-    counts, anything for a difference."""
+    else by its unit — 0 to the whole for a share (0–100 %), 0 to ``count_limit`` for a count
+    (params/cleaning.yaml: no count of people, places or institutions in a district can pass its
+    population — 1e12 nursery places is a typing error, not a figure), non-negative for levels,
+    anything for a difference."""
     given = entry.get("valid_range")
     if isinstance(given, list | tuple) and len(given) == 2:
         return float(given[0]), float(given[1])
@@ -110,6 +114,8 @@ def valid_range(entry: pd.Series, unit: str) -> tuple[float, float]:
         return 0.0, float(spec["per"])
     if spec.get("kind") == "difference":
         return -math.inf, math.inf
+    if spec.get("kind") == "count":
+        return 0.0, float(parse.cleaning_rules()["count_limit"])
     return 0.0, math.inf
 
 
@@ -137,6 +143,14 @@ def _interpret(record: dict, cat: Catalog, index: dict[str, str], known: dict[st
                        "(params/indicators.yaml): neither an id nor an indicator's name", cell, indicator)
     entry = cat.indicators.loc[eid]
     known["indicator_id"] = eid
+    if record.get("uncached_formula"):
+        raise Rejected("formula_not_computed", "the cell holds a formula whose result was never saved (公式未计算): "
+                       "open the file in Excel, save it and deliver it again", cell, record.get("value_raw"))
+    if record.get("not_asked"):
+        raise Rejected("not_asked", f"a value in a grey cell, which the form does not ask for ({eid}, "
+                       f"{record.get('sex_raw')}): was it typed one column off?", cell, record.get("value_raw"))
+    if not kinds.get(entry["kind"]).measured and eid not in set(cat.indicators["relative_to"].dropna()):
+        flags.append("qualitative_target")
 
     try:
         year = parse.parse_year(record.get("year_raw"))
@@ -414,7 +428,7 @@ def summarise(values_read: int, obs: pd.DataFrame, quarantine: pd.DataFrame, mis
         for flag in filter(None, str(flags).split(";")):
             name = flag.split(":")[0]
             flag_counts[name] = flag_counts.get(name, 0) + 1
-    review = {"jump", "sex_sum_mismatch", "total_outside_sex_range", "value_disagrees_with_counts"}
+    review = set(REVIEW_FLAGS)
     return {
         "files": len(files),
         "values_read": values_read,
@@ -472,7 +486,8 @@ def write(result: CleanResult, out_dir: str | Path = config.PROCESSED_DIR) -> di
 
 COMPARATORS = ("national", "national_urban", "national_rural", "henan", "luoyang")
 #: flags that ask for a person's review (the others record what was done)
-REVIEW_FLAGS = ("jump", "sex_sum_mismatch", "total_outside_sex_range", "value_disagrees_with_counts")
+REVIEW_FLAGS = ("jump", "sex_sum_mismatch", "total_outside_sex_range", "value_disagrees_with_counts",
+                "qualitative_target")
 
 
 def monitored(cat: Catalog) -> pd.DataFrame:

@@ -1,7 +1,11 @@
 """The ``plan-monitor`` command: the suite's stages for analysts, scripts and schedulers.
 
-Exit codes: 0 success; 1 the work ran and found a failure (a notebook failed); 2 the work
-could not start (a bad params file, an unknown parameter, a catalog that does not load).
+Exit codes: 0 success; 1 the work ran and found a failure (a notebook failed: nothing published;
+``clean``: values quarantined or files unreadable); 2 the work could not start (a bad params
+file, an unknown parameter, a catalog that does not load, another run holding the data folder);
+3 ``run --strict`` only: published, but the data had problems (values quarantined or files that
+could not be read) — for a scheduler that must tell "published, data clean" (0) from "published
+with data problems" (3) from "failed, nothing published" (1).
 """
 
 from __future__ import annotations
@@ -61,8 +65,16 @@ def run(
     outputs: Annotated[
         Path, typer.Option("--outputs", help="where executed notebooks and logs are kept")
     ] = config.OUTPUTS_DIR,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="exit 3 when the run published but values were quarantined or "
+                                            "files could not be read (for cron)")
+    ] = False,
 ) -> None:
-    """Run the whole suite (or one notebook) with papermill and publish the HTML reports."""
+    """Run the whole suite (or one notebook) with papermill and publish the HTML reports.
+
+    Exit 0 published; 1 a notebook failed, nothing published; 2 could not start; with
+    ``--strict``, 3 published but the data had problems (quarantined values, unreadable files).
+    """
     from analysis.pipeline import suite
 
     try:
@@ -100,6 +112,14 @@ def run(
         progress.update(task, description="finished", total=len(result.pages))
     out().print(f"reports: {config.display_path(result.index)}")
     out().print(f"log: {config.display_path(result.log_file)}")
+    if result.data:
+        d = result.data
+        out().print(escape(f"data: {d['values_read']} values read from {d['files']} files, {d['observations']} kept, "
+                           f"{d['quarantined']} quarantined, {len(d['unreadable'])} files unreadable"
+                           + (f" ({', '.join(d['unreadable'])})" if d["unreadable"] else "")), highlight=False)
+    if strict and result.data_problems:
+        err().print(f"[yellow]published with data problems[/yellow] (--strict): {result.data_problems}")
+        raise typer.Exit(3)
 
 
 
@@ -170,12 +190,14 @@ def clean(
     from analysis import catalog as cat_mod
     from analysis import clean as clean_mod
     from analysis import logs, schemas
+    from analysis.pipeline import lock
 
     logs.configure(logs.stage_log("clean"))
     try:
-        result = clean_mod.clean(raw, catalog_file)
-        written = clean_mod.write(result, out_dir)
-    except (cat_mod.CatalogError, config.ParamsError, FileNotFoundError, schemas.ContractError) as exc:
+        with lock.exclusive(out_dir):
+            result = clean_mod.clean(raw, catalog_file)
+            written = clean_mod.write(result, out_dir)
+    except (cat_mod.CatalogError, config.ParamsError, FileNotFoundError, schemas.ContractError, lock.Busy) as exc:
         raise fail(exc, 2) from exc
     s = result.summary
     table = Table(title="plan-monitor clean", show_header=False)
@@ -189,7 +211,8 @@ def clean(
     out().print(table)
     for p in s["file_problems"]:
         sheet = f" (sheet {p['source_sheet']})" if p["source_sheet"] else ""
-        err().print(f"[yellow]file problem:[/yellow] {p['source_file']}{sheet}: {p['problem']}", highlight=False)
+        err().print("[yellow]file problem:[/yellow] " + escape(f"{p['source_file']}{sheet}: {p['problem']}"),
+                    highlight=False)
     out().print(f"written: {', '.join(config.display_path(p) for p in written.values())}")
     if s["quarantined"] or s["file_problems"]:
         raise typer.Exit(1)
@@ -248,12 +271,15 @@ def project(
     """
     from analysis import catalog as cat_mod
     from analysis import logs, schemas, trends
+    from analysis.pipeline import lock
 
     logs.configure(logs.stage_log("project"))
     try:
         settings = trends.ProjectionSettings.from_params(settings_file, **({} if seed is None else {"seed": seed}))
-        result = trends.project(processed, catalog_file, settings)
-    except (cat_mod.CatalogError, config.ParamsError, FileNotFoundError, schemas.ContractError, ValueError) as exc:
+        with lock.exclusive(processed):
+            result = trends.project(processed, catalog_file, settings)
+    except (cat_mod.CatalogError, config.ParamsError, FileNotFoundError, schemas.ContractError, ValueError,
+            lock.Busy) as exc:
         raise fail(exc, 2) from exc
     models = result.models
     done = int(models["projectable"].sum())
@@ -279,11 +305,14 @@ def assess(
     """
     from analysis import catalog as cat_mod
     from analysis import logs, report, schemas, scorecard
+    from analysis.pipeline import lock
 
     logs.configure(logs.stage_log("assess"))
     try:
-        result = scorecard.assess(processed, catalog_file, mode=mode, year=year, settings_path=settings_file)
-    except (cat_mod.CatalogError, config.ParamsError, FileNotFoundError, schemas.ContractError, ValueError) as exc:
+        with lock.exclusive(processed):
+            result = scorecard.assess(processed, catalog_file, mode=mode, year=year, settings_path=settings_file)
+    except (cat_mod.CatalogError, config.ParamsError, FileNotFoundError, schemas.ContractError, ValueError,
+            lock.Busy) as exc:
         raise fail(exc, 2) from exc
     out().print(report.headline_text(result))
     out().print(f"written: {', '.join(config.display_path(p) for p in result.files.values())}")
@@ -305,11 +334,13 @@ def gaps(
     from analysis import catalog as cat_mod
     from analysis import gaps as gaps_mod
     from analysis import logs
+    from analysis.pipeline import lock
 
     logs.configure(logs.stage_log("gaps"))
     try:
-        stage = gaps_mod.run(processed, catalog_file, settings_file)
-    except (cat_mod.CatalogError, config.ParamsError, FileNotFoundError, ValueError) as exc:
+        with lock.exclusive(processed):
+            stage = gaps_mod.run(processed, catalog_file, settings_file)
+    except (cat_mod.CatalogError, config.ParamsError, FileNotFoundError, ValueError, lock.Busy) as exc:
         raise fail(exc, 2) from exc
     for result in (stage.sex, stage.urban_rural):
         counts = result.summary["status"].value_counts().to_dict() if len(result.summary) else {}

@@ -9,6 +9,7 @@ succeeded (see :mod:`analysis.report`).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -24,6 +25,7 @@ import papermill as pm
 import yaml
 
 from analysis import config, logs, report, scorecard
+from analysis.pipeline import lock
 from analysis.returns import inventory
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,37 @@ class RunResult:
     executed: dict[str, Path] = field(default_factory=dict)
     pages: dict[str, Path] = field(default_factory=dict)
     index: Path | None = None
+    #: what this run's cleaning found (:func:`data_status`), None when the run did not clean
+    data: dict[str, Any] | None = None
+
+    @property
+    def data_problems(self) -> int:
+        """Values quarantined plus files that could not be read, in this run's cleaning."""
+        return 0 if not self.data else int(self.data["quarantined"]) + len(self.data["unreadable"])
+
+
+def data_status(processed_dir: str | Path, since: datetime) -> dict[str, Any] | None:
+    """The cleaning summary this run wrote (``cleaning_summary.json`` in ``processed_dir``, newer
+    than ``since``): files and values read, kept, quarantined by reason, and the files that could
+    not be read — what a scheduler's log and the index page must state. None when this run did not
+    clean (an ``--only`` run of another notebook)."""
+    path = config.resolve(processed_dir) / "cleaning_summary.json"
+    if not path.is_file() or path.stat().st_mtime < since.timestamp():
+        return None
+    s = json.loads(path.read_text(encoding="utf-8"))
+    return {"files": s["files"], "values_read": s["values_read"], "observations": s["observations"],
+            "quarantined": s["quarantined"], "quarantined_by_reason": s["quarantined_by_reason"],
+            "unreadable": [p["source_file"] for p in s["file_problems"]]}
+
+
+def data_words(data: dict[str, Any] | None) -> str:
+    """The run's data status in one Chinese sentence for the index page and the log."""
+    if not data:
+        return "本次运行未重新清理数据。"
+    text = (f"读取 {data['files']} 个文件中的 {data['values_read']} 个数值，保留 {data['observations']} 个，"
+            f"隔离 {data['quarantined']} 个")
+    text += f"；{len(data['unreadable'])} 个文件无法读取" if data["unreadable"] else "；所有文件均可读取"
+    return text + ("（详见数据清理页）。" if data["quarantined"] or data["unreadable"] else "。")
 
 
 def ensure_kernel() -> None:
@@ -324,6 +357,18 @@ def run(
 
     executed_dir = outputs_dir / "notebooks" / run_id
     executed_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with lock.exclusive(stamp["processed_dir"]):
+            return _run_locked(run_params, notebooks, per_notebook, overrides, only, reports_dir, executed_dir,
+                               stamp, result, notify, started)
+    except lock.Busy as exc:
+        raise RunError(str(exc)) from exc
+
+
+def _run_locked(run_params, notebooks, per_notebook, overrides, only, reports_dir, executed_dir, stamp, result,
+                notify, started) -> RunResult:
+    """The run proper, holding the processed folder's lock (:func:`run`)."""
+    run_id = result.run_id
     # a whole run rebuilds every page (an indicator no longer warned loses its page); --only
     # re-renders one page and keeps the others
     staging = report.start_staging(reports_dir, run_id, keep=only is not None)
@@ -342,7 +387,13 @@ def run(
                 params = {**base, spec["parameter"]: indicator_id}
                 _execute_and_render(spec["notebook"], page_name(spec["notebook"], params, run_params), params,
                                     executed_dir, staging, stamp, manifest, result, notify)
-        manifest["latest_run"] = {k: stamp[k] for k in stamp if k != "title"}
+        result.data = data_status(stamp["processed_dir"], started)
+        if result.data:
+            log.info("data: %d files, %d values read, %d kept, %d quarantined %s, %d files unreadable %s",
+                     result.data["files"], result.data["values_read"], result.data["observations"],
+                     result.data["quarantined"], result.data["quarantined_by_reason"],
+                     len(result.data["unreadable"]), result.data["unreadable"])
+        manifest["latest_run"] = {k: stamp[k] for k in stamp if k != "title"} | {"data": data_words(result.data)}
         report.write_index(staging, manifest, run_params.title)
         report.publish(staging, reports_dir)
     except BaseException as exc:

@@ -3,7 +3,8 @@
 Engines compute tables; this package turns them into what a reader sees: :mod:`labels` (every
 fixed word), :mod:`numbers` (number formats, 百分点), :mod:`sentences`, :mod:`fields` and
 :mod:`annexes` (the evaluation report), :mod:`scorecard`, :mod:`trends`, :mod:`gaps` and
-:mod:`gap_charts` (the stage pages), :mod:`style` (chart style and the CJK font), :mod:`html`
+:mod:`gap_charts` (the stage pages), :mod:`tables` (every table a page shows, its text escaped),
+:mod:`style` (chart style and the CJK font), :mod:`html`
 (HTML without code, the index page) and :mod:`browser` (the check of the rendered pages).
 
 The names below are loaded on first use, so that an engine importing :mod:`labels` for its
@@ -75,6 +76,8 @@ _HOME = {
     "status_chart": "scorecard",
     "styled": "scorecard",
     "synthetic_notice": "sentences",
+    "table": "tables",
+    "escape": "tables",
     "title_line": "sentences",
     "town_panel": "gap_charts",
     "town_table": "gaps",

@@ -139,6 +139,9 @@ def field_table(result, cat: Catalog, plan: str, field: int, projections: pd.Dat
         link = (f'<a href="{indicator_page(r["indicator_id"])}">{"指标页" if zh else "page"}</a>'
                 if links and r["indicator_id"] in warned else "")
         baseline = with_unit(r["baseline_value"], unit) if pd.notna(r["baseline_value"]) else "—"
+        if str(r.get("target_kind")) == "direction" and str(r.get("counts_zh") or ""):
+            # a gap between two handfuls of events: its single-year values are not published (gaps page)
+            latest = baseline = "计数过少，不公布" if zh else "too few events to publish"
         out.append({"编号": r["indicator_id"], "指标": name, plan_words("基期({baseline})"): baseline,
                     "最近值": latest, "目标": (r["target_text"] if isinstance(r["target_text"], str) else "—") if zh
                     else _target_en(r),

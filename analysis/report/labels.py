@@ -188,4 +188,6 @@ REASONS_EN = {"unknown_indicator": "indicator not in the catalog", "not_a_year":
               "unit_mismatch": "unit cannot be converted", "out_of_range": "outside the possible range",
               "numerator_exceeds_denominator": "numerator larger than denominator",
               "no_value": "numerator and denominator but no value can be computed",
-              "duplicate": "reported twice (same value)", "conflicting_duplicate": "reported twice, values differ"}
+              "duplicate": "reported twice (same value)", "conflicting_duplicate": "reported twice, values differ",
+              "not_asked": "value in a grey cell the form does not ask for",
+              "formula_not_computed": "a formula whose result was never saved"}

@@ -13,6 +13,7 @@ import pandas as pd
 from analysis.catalog import Catalog, plan_order
 from analysis.report.labels import AREA_EN, SEX_EN, SEX_LABELS, WARNINGS_EN, area_label, status_en
 from analysis.report.numbers import fmt, pct
+from analysis.report.tables import table as page_table
 from analysis.scorecard.assess import Assessment
 from analysis.scorecard.settings import LEVEL_STATUSES, SCORED_KINDS, STATUSES, AssessmentSettings
 
@@ -170,10 +171,11 @@ def status_colours(settings: AssessmentSettings) -> dict[str, str]:
 
 def styled(table: pd.DataFrame, result: Assessment, column: str | None = None):
     """The table as a pandas Styler: the status cell in its colour (the word stays), index hidden,
-    left-aligned, links live. ``column`` defaults to 状态 (or Status in an English table)."""
+    left-aligned, text escaped (:func:`analysis.report.tables.table`), the suite's links live.
+    ``column`` defaults to 状态 (or Status in an English table)."""
     column = column or ("状态" if "状态" in table.columns else "Status")
     colours = status_colours(result.settings)
-    styler = table.style.hide(axis="index").set_properties(**{"text-align": "left"}).set_table_styles(
+    styler = page_table(table).set_properties(**{"text-align": "left"}).set_table_styles(
         [{"selector": "th", "props": [("text-align", "left")]}])
     if column in table.columns and len(table):
         styler = styler.map(lambda v: f"background-color: {colours[v]}" if v in colours else "", subset=[column])

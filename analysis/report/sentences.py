@@ -52,6 +52,12 @@ def title_line(lang: str = "zh") -> str:
     return plan_words(TITLE_EN) if lang == "en" else ""
 
 
+def _code_span(name: str) -> str:
+    """A file name for a Markdown code span (shown literally): without backticks it cannot end
+    the span and become markup, whatever a department called its file."""
+    return str(name).replace("`", "'")
+
+
 def synthetic_notice(paths, lang: str = "zh") -> str:
     """The 模拟数据 notice a page shows whenever any number on it comes from synthetic data, in
     ``lang``; empty when no figure is synthetic (:func:`analysis.returns.inventory.synthetic_files`)."""
@@ -64,10 +70,10 @@ def synthetic_notice(paths, lang: str = "zh") -> str:
     if lang == "zh":
         return ("> **⚠ 模拟数据（synthetic data）**：本页的偃师区数据是为演示和测试生成的模拟数据，"
                 "不是真实统计数据，不得引用。来源文件："
-                + "、".join(f"`{f}`" for f in files[:6]) + (" 等" if len(files) > 6 else "") + "。")
+                + "、".join(f"`{_code_span(f)}`" for f in files[:6]) + (" 等" if len(files) > 6 else "") + "。")
     return ("> **⚠ Synthetic data (模拟数据)**: the Yanshi District data on this page were generated for "
             "demonstration and testing; they are not real statistics and must not be cited. Source files: "
-            + ", ".join(f"`{f}`" for f in files[:6]) + (" and more" if len(files) > 6 else "") + ".")
+            + ", ".join(f"`{_code_span(f)}`" for f in files[:6]) + (" and more" if len(files) > 6 else "") + ".")
 
 
 def decimals(v: float) -> int:

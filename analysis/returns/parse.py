@@ -9,6 +9,7 @@ are data in ``params/cleaning.yaml`` and ``params/areas.yaml``.
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 import unicodedata
@@ -47,6 +48,14 @@ def units() -> dict[str, dict[str, Any]]:
 def areas() -> dict[str, Any]:
     """``params/areas.yaml``: the district, its towns (with aliases), comparators."""
     return config.read_yaml(config.PARAMS_DIR / "areas.yaml")
+
+
+class FileProblem(Exception):
+    """A file (or sheet) that cannot be read, with the reason in plain words."""
+
+    def __init__(self, message: str, sheet: str = ""):
+        super().__init__(message)
+        self.sheet = sheet
 
 
 def fold(text: str) -> str:
@@ -111,10 +120,20 @@ def parse_number(raw: Any) -> Number:
     """
     if isinstance(raw, bool):
         raise ParseError(f"{raw!r} is not a number")
+    if isinstance(raw, datetime.date | datetime.time):
+        shown = raw.strftime("%Y-%m-%d") if isinstance(raw, datetime.date) else raw.isoformat()
+        raise ParseError(f"the cell holds a date or time ({shown}), not a number: Excel may have turned "
+                         "the typed figure into a date; check the figure with the department")
     if isinstance(raw, int | float):
         if math.isnan(raw) or math.isinf(raw):
             raise ParseError(f"{raw!r} is not a number")
         return Number(float(raw), None)
+    spaced = unicodedata.normalize("NFKC", str(raw)).strip()
+    if re.search(r"\d\s+\d", spaced) and not re.fullmatch(r"[+-]?\d{1,3}(?: \d{3})+(?:\.\d+)?\s*\S*", spaced):
+        # "12 15": two figures, or 1215 with a space for a thousands separator — not to be guessed;
+        # "4 012" groups by three as GB/T 15835 writes large numbers, and is read as 4012
+        raise ParseError(f"'{raw}' has digits separated by a space: two figures in one cell, or a "
+                         "thousands separator? Which is meant must come from the department")
     text = fold(str(raw))
     m = NUMBER_TEXT.match(text)
     if not m:

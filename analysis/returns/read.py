@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 
 from analysis import config
 from analysis.returns import parse, template
+from analysis.returns.parse import FileProblem
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,10 @@ CSV_COLUMNS = {
     "flags": ["flags", "标记"],
 }
 CSV_REQUIRED = ("indicator_id", "year", "area")
+#: how the columns of notes and provenance a CSV may carry begin, besides the note prefixes of
+#: params/cleaning.yaml (the national reference file's source_report, quote, superseded_value …);
+#: they are never read as values
+CSV_NOTE_COLUMNS = ("note", "remark", "comment", "source", "quote", "superseded")
 
 
 @dataclass
@@ -59,14 +65,6 @@ class RawRead:
     problems: list[dict[str, Any]] = field(default_factory=list)
 
 
-class FileProblem(Exception):
-    """A file (or sheet) that cannot be read, with the reason in plain words."""
-
-    def __init__(self, message: str, sheet: str = ""):
-        super().__init__(message)
-        self.sheet = sheet
-
-
 def read_raw(raw_dir: str | Path) -> RawRead:
     """Read every file under ``raw_dir`` (hidden files aside), in path order."""
     base = config.resolve(raw_dir)
@@ -77,13 +75,19 @@ def read_raw(raw_dir: str | Path) -> RawRead:
         rel = path.relative_to(base).as_posix()
         if any(part.startswith(".") for part in Path(rel).parts):
             continue
-        kind, n_before = "", len(out.records)
+        kind, n_before, m_before = "", len(out.records), len(out.missing)
         try:
             kind = _read_file(path, rel, out)
-        except FileProblem as exc:
+        except Exception as exc:  # noqa: BLE001 — one bad file never stops the others
+            # a file is read whole or not at all: what a failing reader added before it failed goes
+            del out.records[n_before:], out.missing[m_before:]
             kind = "problem"
-            out.problems.append({"source_file": rel, "source_sheet": exc.sheet, "problem": str(exc)})
-            log.warning("%s: %s", rel, exc)
+            sheet = exc.sheet if isinstance(exc, FileProblem) else ""
+            problem = str(exc) if isinstance(exc, FileProblem) else (
+                f"the file cannot be read ({type(exc).__name__}: {exc}); it may be damaged — ask the "
+                "department to open it in Excel, save it and deliver it again")
+            out.problems.append({"source_file": rel, "source_sheet": sheet, "problem": problem})
+            log.warning("%s: %s", rel, problem)
         out.files.append({"file": rel, "read_as": kind, "values": len(out.records) - n_before})
         log.info("%s: %s, %d values", rel, kind, len(out.records) - n_before)
     return out
@@ -109,15 +113,16 @@ def _read_file(path: Path, rel: str, out: RawRead) -> str:
         wb = _open_workbook(path)
         info = template.form_info(wb)
         if info is not None:
-            records, missing = template.read_template(wb, info, rel)
+            records, missing = template.read_template(wb, info, rel, uncached_formulas(path))
             out.records += records
             out.missing += missing
             return f"standard return ({info.get('department')}, {info.get('year')})"
         mapping = path.with_name(path.name + MAPPING_SUFFIX)
         if not mapping.is_file():
-            raise FileProblem("a workbook that is neither a standard return nor described by a "
-                              f"mapping file ('{mapping.name}' beside it)")
-        records, missing = read_legacy(wb, config.read_yaml(mapping), rel, mapping.name)
+            raise FileProblem("a workbook that is neither a standard return (it has no hidden sheet "
+                              f"'{template.FORM_SHEET}' identifying the form — was it deleted, or the data copied "
+                              f"into a new workbook?) nor described by a mapping file ('{mapping.name}' beside it)")
+        records, missing = read_legacy(wb, config.read_yaml(mapping), rel, mapping.name, out.problems)
         out.records += records
         out.missing += missing
         return "legacy sheet"
@@ -137,10 +142,44 @@ def _open_workbook(path: Path):
             raise FileProblem("the workbook is password-protected (or an old .xls renamed): "
                               "ask the department for an unprotected copy")
         raise FileProblem("the file is not a readable Excel workbook (corrupt or not .xlsx)")
+    limit = parse.cleaning_rules()["max_unpacked_mb"]
+    try:
+        with zipfile.ZipFile(path) as z:
+            unpacked = sum(i.file_size for i in z.infolist()) / 1e6
+    except zipfile.BadZipFile as exc:
+        raise FileProblem(f"the workbook cannot be opened: {exc}") from exc
+    if unpacked > limit:
+        raise FileProblem(f"the workbook unpacks to {unpacked:.0f} MB, more than the {limit} MB a return may "
+                          "take (params/cleaning.yaml, max_unpacked_mb): not read. A return of the standard form "
+                          "is well under 1 MB — ask the department what the file holds")
     try:
         return openpyxl.load_workbook(path, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise FileProblem(f"the workbook cannot be opened: {exc}") from exc
+
+
+def uncached_formulas(path: Path) -> dict[tuple[str, str], str]:
+    """(sheet, cell) → formula of every formula cell whose result was never saved (a workbook
+    written by a program and not opened in Excel since): read for its values such a cell looks
+    empty, and would be counted as a blank. Only a workbook whose sheets hold formulas at all is
+    opened a second time."""
+    with zipfile.ZipFile(path) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        if not any(re.search(rb"<f[ >]", z.read(n)) for n in sheets):
+            return {}
+    values = openpyxl.load_workbook(path, data_only=True, read_only=True)
+    formulas = openpyxl.load_workbook(path, data_only=False, read_only=True)
+    out = {}
+    try:
+        for name in formulas.sheetnames:
+            for row_f, row_v in zip(formulas[name].iter_rows(), values[name].iter_rows(), strict=False):
+                for cf, cv in zip(row_f, row_v, strict=False):
+                    if isinstance(cf.value, str) and cf.value.startswith("=") and cv.value is None:
+                        out[(name, cf.coordinate)] = cf.value
+    finally:
+        values.close()
+        formulas.close()
+    return out
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -184,6 +223,15 @@ def read_csv(path: Path, rel: str) -> tuple[list[dict[str, Any]], list[dict[str,
         need = absent or ["value (or numerator and denominator)"]
         raise FileProblem(f"no recognisable table: the header row lacks {', '.join(need)} "
                           f"(found: {', '.join(rows[0])})")
+    notes = tuple(parse.fold(p) for p in parse.cleaning_rules()["note_prefixes"]) + CSV_NOTE_COLUMNS
+    unread = [f"'{rows[0][i]}' ({get_column_letter(i + 1)}1)" for i, h in enumerate(header)
+              if h and i not in columns.values() and not h.startswith(notes)]
+    if unread:
+        # a column the reader does not know is never dropped in silence: 'gender' for sex would turn
+        # every 女/男 row into a total
+        raise FileProblem(f"column(s) {', '.join(unread)} are not ones the suite reads; the known columns are "
+                          + "; ".join(f"{k}: {'/'.join(v)}" for k, v in CSV_COLUMNS.items())
+                          + " (notes: 备注/说明/note). Rename the column or remove it")
     log.info("%s: %s, %d rows", rel, encoding, len(rows) - 1)
 
     def cell(row: list[str], name: str) -> Any:
@@ -234,20 +282,34 @@ def _merged_value(ws, row: int, col: int) -> Any:
     return None
 
 
-def read_legacy(wb, mapping: dict, rel: str, mapping_name: str) -> tuple[list[dict], list[dict]]:
-    """Read a workbook in a department's own layout as its mapping file describes it."""
+def read_legacy(wb, mapping: dict, rel: str, mapping_name: str,
+                problems: list[dict] | None = None) -> tuple[list[dict], list[dict]]:
+    """Read a workbook in a department's own layout as its mapping file describes it.
+
+    Each sheet the mapping names is read on its own: a sheet that cannot be read (renamed, its
+    header moved) is a problem of that sheet, added to ``problems`` with the file and sheet, and
+    the workbook's other sheets are still read. Without ``problems`` the first one is raised."""
     if not isinstance(mapping, dict) or not isinstance(mapping.get("sheets"), list):
         raise FileProblem(f"{mapping_name}: expected a list 'sheets'")
     records, missing = [], []
     for spec in mapping["sheets"]:
-        name = spec.get("sheet")
-        unknown = set(spec) - LEGACY_KEYS
-        if unknown:
-            raise FileProblem(f"{mapping_name}: unknown key(s) {sorted(unknown)}", name or "")
-        if name not in wb.sheetnames:
-            raise FileProblem(f"{mapping_name} names sheet '{name}', which the workbook does not "
-                              f"have ({', '.join(wb.sheetnames)})", name or "")
-        r, m = _read_legacy_sheet(wb[name], spec, rel, mapping_name)
+        name = spec.get("sheet") if isinstance(spec, dict) else None
+        try:
+            if not isinstance(spec, dict):
+                raise FileProblem(f"{mapping_name}: each entry of 'sheets' must be a mapping")
+            unknown = set(spec) - LEGACY_KEYS
+            if unknown:
+                raise FileProblem(f"{mapping_name}: unknown key(s) {sorted(unknown)}", name or "")
+            if name not in wb.sheetnames:
+                raise FileProblem(f"{mapping_name} names sheet '{name}', which the workbook does not "
+                                  f"have ({', '.join(wb.sheetnames)}): was it renamed?", name or "")
+            r, m = _read_legacy_sheet(wb[name], spec, rel, mapping_name)
+        except FileProblem as exc:
+            if problems is None:
+                raise
+            problems.append({"source_file": rel, "source_sheet": exc.sheet or (name or ""), "problem": str(exc)})
+            log.warning("%s: %s", rel, exc)
+            continue
         records += r
         missing += m
     return records, missing

@@ -24,6 +24,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from analysis import atomic, config, kinds
 from analysis.catalog import Catalog
 from analysis.returns import parse
+from analysis.returns.parse import FileProblem
 
 log = logging.getLogger(__name__)
 
@@ -191,16 +192,25 @@ def form_info(wb) -> dict[str, Any] | None:
     return info if info.get("form") == FORM_ID else None
 
 
-def read_template(wb, info: dict[str, Any], source_file: str) -> tuple[list[dict], list[dict]]:
+def read_template(wb, info: dict[str, Any], source_file: str,
+                  formulas: dict[tuple[str, str], str] | None = None) -> tuple[list[dict], list[dict]]:
     """Read a filled-in standard return: (raw values, missing cells).
 
     A raw value is one row and sex with anything in its value, numerator or denominator cell;
     the row's indicator id and area are read from the visible cells (so a sorted form still
     reads right), the year from the form. Cells expected but left blank are returned as
-    missing, for the coverage report.
+    missing, for the coverage report. ``formulas``: the cells holding a formula whose result was
+    never saved (:func:`analysis.returns.read.uncached_formulas`) — read as that formula, never as
+    a blank.
     """
+    formulas = formulas or {}
+    if DATA_SHEET not in wb.sheetnames:
+        raise FileProblem(f"a standard return (its hidden sheet '{FORM_SHEET}' says so) without its data sheet "
+                          f"'{DATA_SHEET}' (the workbook has: {', '.join(wb.sheetnames)}): was the sheet renamed? "
+                          f"Name it '{DATA_SHEET}' again, or fill in a new form", FORM_SHEET)
     ws = wb[DATA_SHEET]
-    year = info["year"]
+    year = _form_year(wb, info)
+    check_layout(ws)
     records, missing = [], []
     for r in range(FIRST_DATA_ROW, ws.max_row + 1):
         indicator = ws[f"A{r}"].value
@@ -208,7 +218,7 @@ def read_template(wb, info: dict[str, Any], source_file: str) -> tuple[list[dict
         unit = ws[f"C{r}"].value
         for sex, cols in SEX_COLUMNS.items():
             cells = [ws[f"{c}{r}"] for c in cols]
-            raw = [c.value for c in cells]
+            raw = [formulas.get((DATA_SHEET, c.coordinate), c.value) if c.value is None else c.value for c in cells]
             filled = [not parse.is_missing(v) for v in raw]
             expected = cells[0].fill != GREY and cells[0].fill.fgColor.rgb != GREY.fgColor.rgb
             base = {"source_file": source_file, "source_sheet": DATA_SHEET,
@@ -221,14 +231,61 @@ def read_template(wb, info: dict[str, Any], source_file: str) -> tuple[list[dict
                 continue
             first = next(c for c, f in zip(cells, filled, strict=True) if f)
             records.append({
-                **base, "source_cell": first.coordinate, "unit_hint": unit,
-                **{f"{part}_raw": (c.value if f else None)
-                   for part, c, f in zip(("value", "numerator", "denominator"), cells, filled, strict=True)},
+                **base, "source_cell": first.coordinate, "unit_hint": unit, "not_asked": not expected,
+                "uncached_formula": any((DATA_SHEET, c.coordinate) in formulas for c in cells),
+                **{f"{part}_raw": (v if f else None)
+                   for part, v, f in zip(("value", "numerator", "denominator"), raw, filled, strict=True)},
                 **{f"{part}_cell": c.coordinate
                    for part, c in zip(("value", "numerator", "denominator"), cells, strict=True)},
                 "percent_format": "%" in (cells[0].number_format or ""),
             })
     return records, missing
+
+
+def expected_header() -> dict[str, str]:
+    """Every header cell of the data sheet and the text the form writes in it (a merged header's
+    text is in its top-left cell)."""
+    top, sub = HEADER_ROWS
+    cells = {f"{c}{top}": t for c, t in zip("ABCD", ("指标编号", "指标名称", "单位", "地区"), strict=True)}
+    for sex, cols in SEX_COLUMNS.items():
+        cells[f"{cols[0]}{top}"] = SEX_HEADINGS[sex]
+        cells.update({f"{c}{sub}": t for c, t in zip(cols, ("数值", "分子", "分母"), strict=True)})
+    cells[f"{SOURCE_COLUMN}{top}"], cells[f"{NOTE_COLUMN}{top}"] = "数据来源", "备注"
+    return cells
+
+
+def check_layout(ws) -> None:
+    """Refuse a data sheet whose header is not the one the form wrote: the values are read by
+    column (female value in E, male in H …), so a column inserted, a sex block moved or a header
+    row deleted would put every figure under the wrong sex, part or row without a word. The
+    problem names each cell that differs."""
+    wrong = []
+    for ref, text in expected_header().items():
+        found = ws[ref].value
+        if parse.fold(str(found or "")) != parse.fold(text):
+            wrong.append(f"{ref} reads '{'' if found is None else found}' (the form writes '{text}')")
+    if wrong:
+        raise FileProblem(f"the header of sheet '{DATA_SHEET}' is not the standard form's, so its values cannot be "
+                          "read by column: " + "; ".join(wrong[:6]) + ("; …" if len(wrong) > 6 else "")
+                          + ". Restore the form's columns (or copy the figures into a new form from "
+                          "plan-monitor template)", DATA_SHEET)
+
+
+def _form_year(wb, info: dict[str, Any]) -> int:
+    """The year the form is for, from its hidden sheet, checked: a wrong year there would put
+    every value of the form in another year."""
+    ws = wb[FORM_SHEET]
+    row = next((r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "year"), None)
+    where = f"{FORM_SHEET}!B{row}" if row else f"{FORM_SHEET} (no 'year' row)"
+    try:
+        year = parse.parse_year(info.get("year"))
+    except parse.ParseError as exc:
+        raise FileProblem(f"cell {where} should hold the year of the return: {exc}", FORM_SHEET) from exc
+    first, last = parse.cleaning_rules()["years"]["first"], parse.cleaning_rules()["years"]["last"]
+    if not first <= year <= last:
+        raise FileProblem(f"cell {where} says the return is for {year}, outside the years {first}–{last} "
+                          "the suite monitors: a form for another year, or the cell was edited", FORM_SHEET)
+    return year
 
 
 def fill_template(path: str | Path, values: list[dict[str, Any]]) -> Path:

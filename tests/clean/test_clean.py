@@ -77,6 +77,11 @@ def test_a_value_that_disagrees_with_its_counts_is_kept_and_flagged(tmp_path):
         ("C1.9c,2023,佃庄镇,合计,70,,,\n", "area_not_in_district", "E2", "佃庄镇", "left the district after 2021"),
         ("C1.9c,2023,偃师区,合计,70,所,,\n", "unit_mismatch", "E2", "70", "cannot be converted"),
         ("C1.9c,2023,偃师区,合计,70,percentish,,\n", "unit_not_understood", "E2", "70", "'percentish'"),
+        ("C4.5b,2023,偃师区,合计,1000000000000,个,,\n", "out_of_range", "E2", "1000000000000",
+         "outside the possible range 0–1e+06"),
+        # "12 15": two figures or a thousands separator? never 1215 by guess
+        ("C4.5b,2023,偃师区,合计,12 15,个,,\n", "not_a_number", "E2", "12 15", "digits separated by a space"),
+        ("W1.2a,2022,偃师区,合计,,,1,4 0 00\n", "not_a_number", "H2", "4 0 00", "digits separated by a space"),
     ],
 )
 def test_hard_problems_are_quarantined_with_cell_reason_and_words(tmp_path, row, reason, cell, raw, words):
@@ -236,3 +241,23 @@ def test_a_quarantined_value_keeps_what_was_read_of_it(tmp_path):
         ("C1.9c", 2023, "首阳山街道", "female", "out_of_range")
     q = only_quarantined(run(tmp_path, "C1.9c,2023,火星镇,女,71,,,\n"))
     assert (q["indicator_id"], q["year"], q["area"]) == ("C1.9c", 2023, None)
+
+
+def test_digits_grouped_by_three_with_spaces_are_one_number(tmp_path):
+    # GB/T 15835 groups large numbers by three: "4 012" is 4012
+    o = only_obs(run(tmp_path, "W1.2a,2022,偃师区,合计,,,1,4 012\n"))
+    assert o["denominator"] == 4012
+
+
+def test_a_value_for_a_qualitative_target_is_kept_and_flagged_for_review(tmp_path):
+    # W1.4 is qualitative: no figure is asked for; a figure sent anyway is kept, and a person looks at it
+    result = run(tmp_path, "W1.4,2023,偃师区,合计,88,%,,\n")
+    o = only_obs(result)
+    assert "qualitative_target" in o["flags"]
+    assert len(clean.flagged_for_review(result)) == 1
+
+
+def test_the_comparator_of_a_relative_target_is_not_flagged(tmp_path):
+    # W4.2a (女党员比例) is qualitative in the plan but collected as W4.2b's comparator
+    o = only_obs(run(tmp_path, "W4.2a,2023,偃师区,合计,29.4,%,,\n"))
+    assert "qualitative_target" not in o["flags"]

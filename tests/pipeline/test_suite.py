@@ -100,6 +100,40 @@ def test_run_keeps_executed_notebooks_and_a_log(full_run):
     assert "assessing anew" not in log and "computing the gaps anew" not in log
     assert log.count("analysis.trends.project: projected") == 1
     assert log.count("analysis.clean.stage: cleaned") == 1
+    # what a scheduler reads: files and values read, quarantined, unreadable — the shipped data plant 3
+    assert re.search(r"data: \d+ files, \d+ values read, \d+ kept, 3 quarantined .*, 0 files unreadable", log)
+
+
+@pytest.mark.slow
+def test_the_index_page_and_the_output_state_the_datas_problems(full_run):
+    base, result = full_run
+    assert "隔离 3 个" in (base / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "3 quarantined, 0 files unreadable" in result.output
+
+
+@pytest.mark.slow
+def test_strict_tells_published_with_data_problems_from_clean_and_from_failed(tmp_path):
+    # the shipped returns carry planted problems: published (the pages exist), exit 3 under --strict
+    args = ["run", "--only", "20_clean", "--reports", str(tmp_path / "reports"), "--outputs",
+            str(tmp_path / "outputs"), "-p", f"processed_dir={tmp_path / 'processed'}"]
+    strict = runner.invoke(app, [*args, "--strict"])
+    assert strict.exit_code == 3, strict.output
+    assert (tmp_path / "reports" / "20_clean.html").is_file()
+    assert runner.invoke(app, args).exit_code == 0       # without --strict: published is success
+
+
+def test_a_second_run_on_the_same_data_folder_is_refused_while_the_first_holds_it(tmp_path):
+    from analysis.pipeline import lock
+
+    processed = tmp_path / "processed"
+    with lock.exclusive(processed):
+        result = runner.invoke(app, ["clean", "--out", str(processed)])
+        assert result.exit_code == 2 and "another plan-monitor run" in result.output
+        with pytest.raises(lock.Busy, match="in use by pid"):
+            with lock.exclusive(processed):
+                pass
+    with lock.exclusive(processed):   # released when the first run ends
+        pass
 
 
 @pytest.mark.slow

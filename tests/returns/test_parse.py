@@ -78,3 +78,10 @@ def test_areas_by_name_alias_and_comparator():
     with pytest.raises(parse.ParseError, match="'火星镇' is not an area"):
         parse.parse_area("火星镇")
     assert parse.town_type("伊洛街道") == "urban" and parse.town_type("大口镇") == "rural"
+
+
+def test_a_date_in_a_number_cell_is_explained_as_a_date():
+    import datetime
+
+    with pytest.raises(parse.ParseError, match=r"holds a date or time \(2024-09-07\)"):
+        parse.parse_number(datetime.datetime(2024, 9, 7))
