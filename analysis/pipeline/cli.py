@@ -116,7 +116,8 @@ def run(
         d = result.data
         out().print(escape(f"data: {d['values_read']} values read from {d['files']} files, {d['observations']} kept, "
                            f"{d['quarantined']} quarantined, {len(d['unreadable'])} files unreadable"
-                           + (f" ({', '.join(d['unreadable'])})" if d["unreadable"] else "")), highlight=False)
+                           + (f" ({', '.join(d['unreadable'])})" if d["unreadable"] else "")), highlight=False,
+                    soft_wrap=True)
     if strict and result.data_problems:
         err().print(f"[yellow]published with data problems[/yellow] (--strict): {result.data_problems}")
         raise typer.Exit(3)

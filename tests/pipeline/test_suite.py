@@ -129,9 +129,8 @@ def test_a_second_run_on_the_same_data_folder_is_refused_while_the_first_holds_i
     with lock.exclusive(processed):
         result = runner.invoke(app, ["clean", "--out", str(processed)])
         assert result.exit_code == 2 and "another plan-monitor run" in result.output
-        with pytest.raises(lock.Busy, match="in use by pid"):
-            with lock.exclusive(processed):
-                pass
+        with pytest.raises(lock.Busy, match="in use by pid"), lock.exclusive(processed):
+            pass
     with lock.exclusive(processed):   # released when the first run ends
         pass
 
