@@ -296,25 +296,37 @@ def _add_flag(obs: pd.DataFrame, idx, flag: str) -> None:
 
 def flag_sex_consistency(obs: pd.DataFrame) -> None:
     """Flag female + male counts that do not add up to the total, and a total rate outside the
-    female and male rates (both kept: which figure is wrong needs the department)."""
-    for _, g in obs.groupby(["indicator_id", "year", "area"], sort=False):
-        by_sex = {row["sex"]: idx for idx, row in g.iterrows()}
-        if not {"female", "male", "total"} <= set(by_sex):
-            continue
-        f, m, t = (obs.loc[by_sex[s]] for s in ("female", "male", "total"))
-        for part in ("numerator", "denominator"):
-            if all(pd.notna(x[part]) for x in (f, m, t)) and abs(f[part] + m[part] - t[part]) > 0.5:
-                for s in ("female", "male", "total"):
-                    _add_flag(obs, by_sex[s], "sex_sum_mismatch")
-                break
-        kind = parse.units().get(t["unit"] or "", {}).get("kind")
-        low, high = sorted((f["value"], m["value"]))
-        slack = 1e-6 + 0.001 * max(abs(high), 1)
-        if kind in ("proportion", "rate") and not low - slack <= t["value"] <= high + slack:
-            _add_flag(obs, by_sex["total"], "total_outside_sex_range")
-        if kind == "count" and abs(f["value"] + m["value"] - t["value"]) > 0.5:
-            for s in ("female", "male", "total"):
-                _add_flag(obs, by_sex[s], "sex_sum_mismatch")
+    female and male rates (both kept: which figure is wrong needs the department). One pass over
+    the indicator-year-area groups that have all three sexes (``obs`` is unique on
+    indicator, year, area and sex once the duplicates are resolved)."""
+    key = ["indicator_id", "year", "area"]
+    three = obs[obs["sex"].isin(("female", "male", "total"))]
+    wide = three.reset_index().pivot(index=key, columns="sex", values=["index", "value", "numerator",
+                                                                       "denominator", "unit"])
+    if wide.empty or not {"female", "male", "total"} <= set(wide["value"].columns):
+        return
+    wide = wide[wide["value"][["female", "male", "total"]].notna().all(axis=1)]
+    col = {(part, sex): wide[part][sex] for part in ("value", "numerator", "denominator") for sex in
+           ("female", "male", "total")}
+    mismatch = np.zeros(len(wide), dtype=bool)
+    for part in ("numerator", "denominator"):
+        f, m, t = (col[(part, x)].astype(float).to_numpy() for x in ("female", "male", "total"))
+        with np.errstate(invalid="ignore"):
+            mismatch |= np.isfinite(f + m + t) & (np.abs(f + m - t) > 0.5)
+    units = parse.units()
+    kind = wide["unit"]["total"].map(lambda u: units.get(u or "", {}).get("kind")).to_numpy()
+    f, m, t = (col[("value", x)].astype(float).to_numpy() for x in ("female", "male", "total"))
+    low, high = np.minimum(f, m), np.maximum(f, m)
+    slack = 1e-6 + 0.001 * np.maximum(np.abs(high), 1)
+    share = np.isin(kind, ("proportion", "rate"))
+    outside = share & ~((low - slack <= t) & (t <= high + slack))
+    mismatch |= (kind == "count") & (np.abs(f + m - t) > 0.5)
+    index = wide["index"]
+    for sex in ("female", "male", "total"):
+        for idx in index[sex].to_numpy()[mismatch]:
+            _add_flag(obs, idx, "sex_sum_mismatch")
+    for idx in index["total"].to_numpy()[outside]:
+        _add_flag(obs, idx, "total_outside_sex_range")
 
 
 def sampling_sd(series: pd.DataFrame) -> np.ndarray:
@@ -344,8 +356,8 @@ def flag_jumps(obs: pd.DataFrame) -> None:
     estimation", JASA 69(346), 383–393 (the MAD as a robust scale).
     """
     rules = parse.cleaning_rules()["jump"]
-    for _, g in obs.groupby(["indicator_id", "area", "sex"], sort=False):
-        g = g.sort_values("year")
+    ordered = obs.sort_values(["indicator_id", "area", "sex", "year"], kind="stable")
+    for _, g in ordered.groupby(["indicator_id", "area", "sex"], sort=False):
         years, values = g["year"].to_numpy(), g["value"].to_numpy(dtype=float)
         if len(values) < rules["min_changes"] + 2:
             continue

@@ -14,7 +14,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from analysis import config
@@ -58,6 +58,7 @@ class FileProblem(Exception):
         self.sheet = sheet
 
 
+@lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
     """Full-width characters folded to their ASCII forms (NFKC), white space removed.
 
@@ -74,9 +75,14 @@ def is_missing(raw: Any) -> bool:
     if isinstance(raw, float) and math.isnan(raw):
         return True
     if isinstance(raw, str):
-        markers = {fold(m) for m in cleaning_rules()["missing_markers"]}
-        return fold(raw) in markers
+        return fold(raw) in _missing_markers()
     return False
+
+
+@cache
+def _missing_markers() -> frozenset[str]:
+    """The missing markers of ``params/cleaning.yaml``, folded (read once per process)."""
+    return frozenset(fold(m) for m in cleaning_rules()["missing_markers"])
 
 
 @cache
