@@ -422,7 +422,7 @@ def clean(raw_dir: str | Path = config.RAW_DIR, catalog: str | Path | Catalog = 
                                                   "reader", "marker"])
     files = pd.DataFrame(read.files, columns=["file", "read_as", "values"])
     problems = pd.DataFrame(read.problems, columns=["source_file", "source_sheet", "problem"])
-    summary = summarise(len(read.records), obs, quarantine, missing, files, problems)
+    summary = summarise(len(read.records), obs, quarantine, missing, files, problems, len(read.unaccounted))
     if summary["values_read"] != summary["observations"] + summary["quarantined"]:
         raise AssertionError(f"accounting broken: {summary['values_read']} values read, "
                              f"{summary['observations']} observations + {summary['quarantined']} quarantined")
@@ -433,8 +433,11 @@ def clean(raw_dir: str | Path = config.RAW_DIR, catalog: str | Path | Catalog = 
 
 
 def summarise(values_read: int, obs: pd.DataFrame, quarantine: pd.DataFrame, missing: pd.DataFrame,
-              files: pd.DataFrame, problems: pd.DataFrame) -> dict[str, Any]:
-    """The machine-readable summary of a cleaning run (also written as JSON)."""
+              files: pd.DataFrame, problems: pd.DataFrame, unaccounted: int = 0) -> dict[str, Any]:
+    """The machine-readable summary of a cleaning run (also written as JSON). The accounting holds
+    when every value read is an observation or quarantined *and* every cell holding a figure in a
+    file's data region, counted from the file apart from the readers, is a value read
+    (``unaccounted`` counts those that are not)."""
     flag_counts: dict[str, int] = {}
     for flags in obs["flags"]:
         for flag in filter(None, str(flags).split(";")):
@@ -451,7 +454,8 @@ def summarise(values_read: int, obs: pd.DataFrame, quarantine: pd.DataFrame, mis
         "quarantined_by_reason": {k: int(v) for k, v in quarantine["reason"].value_counts().sort_index().items()},
         "missing_cells": len(missing),
         "file_problems": problems.to_dict("records"),
-        "accounting_holds": values_read == len(obs) + len(quarantine),
+        "cells_unaccounted": unaccounted,
+        "accounting_holds": values_read == len(obs) + len(quarantine) and unaccounted == 0,
     }
 
 
@@ -572,7 +576,7 @@ def headline(summary: dict[str, Any]) -> str:
     text = (f"共读取 {s['files']} 个文件中的 {s['values_read']} 个数值：保留 {s['observations']} 个"
             f"（其中 {s['flagged']} 个标记待复核），隔离 {s['quarantined']} 个"
             + (f"（{reasons}）" if reasons else "") + f"；另有 {s['missing_cells']} 个应填单元格为空或注明无数据。"
-            f"核对：读取数 = 保留数 + 隔离数，{check}。")
+            f"核对：各文件数据区中有数字的单元格逐格核对均已读取，读取数 = 保留数 + 隔离数，{check}。")
     if s["file_problems"]:
         text += f" {len(s['file_problems'])} 个文件无法读取，见下文。"
     return text

@@ -33,7 +33,8 @@ def _quality_headline_en(s: dict) -> str:
     text = (f"{s['values_read']} values read from {s['files']} files: {s['observations']} kept ({s['flagged']} "
             f"flagged for review), {s['quarantined']} quarantined" + (f" ({reasons})" if reasons else "")
             + f"; {s['missing_cells']} cells to be filled were blank or marked as having no data. "
-            f"Check: values read = kept + quarantined, which {check}.")
+            f"Check: every cell holding a figure in a file's data region was read (cell by cell), and values "
+            f"read = kept + quarantined, which {check}.")
     if s["file_problems"]:
         text += f" {len(s['file_problems'])} files could not be read (see below)."
     return text

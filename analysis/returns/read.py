@@ -63,6 +63,9 @@ class RawRead:
     missing: list[dict[str, Any]] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
     problems: list[dict[str, Any]] = field(default_factory=list)
+    #: cells holding a figure in a file's data region that no raw value accounts for (counted from
+    #: the file by :func:`content_cells`, apart from the readers): each one a lost value
+    unaccounted: list[dict[str, Any]] = field(default_factory=list)
 
 
 def read_raw(raw_dir: str | Path) -> RawRead:
@@ -78,6 +81,7 @@ def read_raw(raw_dir: str | Path) -> RawRead:
         kind, n_before, m_before = "", len(out.records), len(out.missing)
         try:
             kind = _read_file(path, rel, out)
+            _reconcile(path, rel, kind, out.records[n_before:], out)
         except Exception as exc:  # noqa: BLE001 — one bad file never stops the others
             # a file is read whole or not at all: what a failing reader added before it failed goes
             del out.records[n_before:], out.missing[m_before:]
@@ -91,6 +95,45 @@ def read_raw(raw_dir: str | Path) -> RawRead:
         out.files.append({"file": rel, "read_as": kind, "values": len(out.records) - n_before})
         log.info("%s: %s, %d values", rel, kind, len(out.records) - n_before)
     return out
+
+
+def accounted_cells(records: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(sheet, cell) of every cell a raw value was read from (value, numerator, denominator)."""
+    return {(r["source_sheet"] or "", r[f"{part}_cell"]) for r in records
+            for part in ("value", "numerator", "denominator")
+            if r.get(f"{part}_raw") is not None and r.get(f"{part}_cell")}
+
+
+def content_cells(path: Path, kind: str) -> set[tuple[str, str]]:
+    """(sheet, cell) of every cell in a file's data region that holds a figure (anything but a
+    blank or a missing marker), counted straight from the file — a second reading, apart from the
+    reader that builds the raw values, so the two can be reconciled."""
+    if kind == "long CSV":
+        return _csv_content(path)
+    if kind.startswith("standard return"):
+        wb = openpyxl.load_workbook(path, data_only=True, read_only=True)
+        try:
+            return template.content_cells(wb)
+        finally:
+            wb.close()
+    if kind == "legacy sheet":
+        mapping = config.read_yaml(path.with_name(path.name + MAPPING_SUFFIX))
+        return _legacy_content(openpyxl.load_workbook(path, data_only=True), mapping)
+    return set()
+
+
+def _reconcile(path: Path, rel: str, kind: str, records: list[dict[str, Any]], out: RawRead) -> None:
+    """Every figure in the file is a raw value: cells of the data region, counted from the file,
+    that no raw value came from are each named (a value the reader lost — a program error)."""
+    lost = sorted(content_cells(path, kind) - accounted_cells(records))
+    for sheet, cell in lost:
+        out.unaccounted.append({"source_file": rel, "source_sheet": sheet, "source_cell": cell})
+    if lost:
+        where = ", ".join(f"{sheet + '!' if sheet else ''}{cell}" for sheet, cell in lost[:10])
+        out.problems.append({"source_file": rel, "source_sheet": lost[0][0], "problem": (
+            f"{len(lost)} cell(s) holding a figure were not read as values ({where}{', …' if len(lost) > 10 else ''})"
+            ": a program error, please report it; the file's other values were read")})
+        log.error("%s: %d cells with figures not accounted for: %s", rel, len(lost), where)
 
 
 def _read_file(path: Path, rel: str, out: RawRead) -> str:
@@ -205,6 +248,26 @@ def decode(data: bytes) -> tuple[str, str]:
                       + (f" (it looks like {guess.encoding})" if guess else ""))
 
 
+def csv_columns(header: list[str]) -> dict[str, int]:
+    """The long CSV's columns by name (indicator_id, year, …) → their position in ``header``."""
+    folded = [parse.fold(h).casefold() for h in header]
+    columns: dict[str, int] = {}
+    for name, labels in CSV_COLUMNS.items():
+        for i, h in enumerate(folded):
+            if h in {parse.fold(lab).casefold() for lab in labels} and name not in columns:
+                columns[name] = i
+    return columns
+
+
+def _csv_content(path: Path) -> set[tuple[str, str]]:
+    """The cells of a long CSV's value, numerator and denominator columns that hold a figure."""
+    rows = list(csv.reader(io.StringIO(decode(path.read_bytes())[0])))
+    columns = csv_columns(rows[0])
+    wanted = [columns[p] for p in ("value", "numerator", "denominator") if p in columns]
+    return {("", f"{get_column_letter(i + 1)}{r}") for r, row in enumerate(rows[1:], start=2)
+            for i in wanted if i < len(row) and row[i].strip() and not parse.is_missing(row[i])}
+
+
 def read_csv(path: Path, rel: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Read a long CSV: (raw values, rows stating no value); one raw value per row, the cell of
     each column kept (``C12``)."""
@@ -213,11 +276,7 @@ def read_csv(path: Path, rel: str) -> tuple[list[dict[str, Any]], list[dict[str,
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise FileProblem("no header row")
     header = [parse.fold(h).casefold() for h in rows[0]]
-    columns: dict[str, int] = {}
-    for name, labels in CSV_COLUMNS.items():
-        for i, h in enumerate(header):
-            if h in {parse.fold(lab).casefold() for lab in labels} and name not in columns:
-                columns[name] = i
+    columns = csv_columns(rows[0])
     absent = [n for n in CSV_REQUIRED if n not in columns]
     if absent or ("value" not in columns and not {"numerator", "denominator"} <= set(columns)):
         need = absent or ["value (or numerator and denominator)"]
@@ -280,6 +339,27 @@ def _merged_value(ws, row: int, col: int) -> Any:
         if rng.min_row <= row <= rng.max_row and rng.min_col <= col <= rng.max_col:
             return ws.cell(rng.min_row, rng.min_col).value
     return None
+
+
+def _legacy_content(wb, mapping: dict) -> set[tuple[str, str]]:
+    """The cells of each mapped sheet's data region that hold a figure: from the first data row
+    down, outside the label column, the notes rows and the notes columns."""
+    notes = tuple(parse.fold(p) for p in parse.cleaning_rules()["note_prefixes"])
+    out = set()
+    for spec in mapping.get("sheets") or []:
+        if not isinstance(spec, dict) or spec.get("sheet") not in wb.sheetnames or not spec.get("first_data_row"):
+            continue
+        ws = wb[spec["sheet"]]
+        label_col = column_index_from_string(spec.get("label_column", "A"))
+        note_cols = {c for c in range(1, ws.max_column + 1) if parse.fold("".join(
+            str(_merged_value(ws, r, c) or "") for r in spec.get("header_rows") or [])).startswith(notes)}
+        for row in ws.iter_rows(min_row=spec["first_data_row"]):
+            label = row[label_col - 1].value if label_col <= len(row) else None
+            if label is not None and parse.fold(str(label)).startswith(notes):
+                continue
+            out |= {(ws.title, c.coordinate) for c in row if c.column != label_col and c.column not in note_cols
+                    and not parse.is_missing(c.value) and str(c.value).strip()}
+    return out
 
 
 def read_legacy(wb, mapping: dict, rel: str, mapping_name: str,

@@ -19,6 +19,7 @@ from typing import Any
 
 import openpyxl
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import column_index_from_string
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from analysis import atomic, config, kinds
@@ -252,6 +253,17 @@ def expected_header() -> dict[str, str]:
         cells.update({f"{c}{sub}": t for c, t in zip(cols, ("数值", "分子", "分母"), strict=True)})
     cells[f"{SOURCE_COLUMN}{top}"], cells[f"{NOTE_COLUMN}{top}"] = "数据来源", "备注"
     return cells
+
+
+def content_cells(wb) -> set[tuple[str, str]]:
+    """(sheet, cell) of every cell of the data sheet's value, numerator and denominator columns,
+    from the first data row down, that holds a figure (not a blank or a missing marker) — counted
+    by walking the sheet, apart from :func:`read_template`, for the reconciliation."""
+    ws = wb[DATA_SHEET]
+    first = min(column_index_from_string(c) for cols in SEX_COLUMNS.values() for c in cols)
+    last = max(column_index_from_string(c) for cols in SEX_COLUMNS.values() for c in cols)
+    return {(DATA_SHEET, c.coordinate) for row in ws.iter_rows(min_row=FIRST_DATA_ROW, min_col=first, max_col=last)
+            for c in row if c.value is not None and str(c.value).strip() and not parse.is_missing(c.value)}
 
 
 def check_layout(ws) -> None:

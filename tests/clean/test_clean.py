@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from analysis import clean, synthetic
+from analysis import clean, config, synthetic
 from analysis.pipeline.cli import app
 from tests.returns.test_read import legacy_workbook
 
@@ -261,3 +261,32 @@ def test_the_comparator_of_a_relative_target_is_not_flagged(tmp_path):
     # W4.2a (女党员比例) is qualitative in the plan but collected as W4.2b's comparator
     o = only_obs(run(tmp_path, "W4.2a,2023,偃师区,合计,29.4,%,,\n"))
     assert "qualitative_target" not in o["flags"]
+
+
+def test_a_figure_the_reader_loses_is_named_and_the_accounting_fails(tmp_path, monkeypatch):
+    """The identity is counted from the file's cells, apart from the reader: a reader that drops a
+    value (here: the last one of a standard return) is caught, the cell named."""
+    import shutil
+
+    from analysis.returns import template
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(config.RAW_DIR / "synthetic" / "模拟_卫健委_监测填报表_2024.xlsx", raw / "form.xlsx")
+    honest = template.read_template
+    lost = {}
+
+    def lossy(*args, **kw):
+        records, missing = honest(*args, **kw)
+        last = records[-1]
+        lost["cells"] = [last[f"{p}_cell"] for p in ("value", "numerator", "denominator")
+                         if last[f"{p}_raw"] is not None]
+        return records[:-1], missing
+
+    monkeypatch.setattr(template, "read_template", lossy)
+    result = clean.clean(raw)
+    s = result.summary
+    problem = result.problems["problem"].iloc[0]
+    assert s["cells_unaccounted"] == len(lost["cells"]) >= 1 and not s["accounting_holds"]
+    assert all(c in problem for c in lost["cells"]) and "not read as values" in problem
+    assert "不成立" in clean.headline(s)
