@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from defusedxml import DefusedXmlException
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from analysis import config
@@ -153,7 +154,7 @@ def _read_file(path: Path, rel: str, out: RawRead) -> str:
         out.missing += missing
         return "long CSV"
     if suffix in (".xlsx", ".xlsm"):
-        wb = _open_workbook(path)
+        wb = _open_workbook(path, mapped=path.with_name(path.name + MAPPING_SUFFIX).is_file())
         info = template.form_info(wb)
         if info is not None:
             records, missing = template.read_template(wb, info, rel, uncached_formulas(path))
@@ -175,8 +176,21 @@ def _read_file(path: Path, rel: str, out: RawRead) -> str:
                       "(.xlsx, .csv, with .mapping.yaml and documentation beside them)")
 
 
-def _open_workbook(path: Path):
-    """Open a workbook for its values; corrupt and password-protected files are FileProblems."""
+def _sheet_names(z: zipfile.ZipFile) -> list[str]:
+    """The sheet names a workbook declares (``xl/workbook.xml``), read without loading any cell;
+    parsed with defusedxml, so an entity-expansion bomb is refused rather than expanded."""
+    from defusedxml import ElementTree
+
+    root = ElementTree.fromstring(z.read("xl/workbook.xml"))
+    return [el.get("name") for el in root.iter() if el.tag.endswith("}sheet") or el.tag == "sheet"]
+
+
+def _open_workbook(path: Path, mapped: bool = False):
+    """Open a workbook for its values; corrupt and password-protected files are FileProblems.
+
+    Before any cell is loaded: its parts must unpack to at most ``max_unpacked_mb``, and it must
+    be a standard return (a ``_form`` sheet) or have a mapping file (``mapped``) — a workbook
+    that is neither is refused at once, however large, instead of after loading every cell."""
     if not zipfile.is_zipfile(path):
         # an encrypted .xlsx is an OLE compound file, not a zip
         with path.open("rb") as fh:
@@ -189,12 +203,21 @@ def _open_workbook(path: Path):
     try:
         with zipfile.ZipFile(path) as z:
             unpacked = sum(i.file_size for i in z.infolist()) / 1e6
-    except zipfile.BadZipFile as exc:
+            sheets = _sheet_names(z) if unpacked <= limit else []
+    except (zipfile.BadZipFile, KeyError) as exc:
         raise FileProblem(f"the workbook cannot be opened: {exc}") from exc
+    except DefusedXmlException as exc:
+        raise FileProblem("the workbook's XML declares entities or a document type, which no Excel file "
+                          f"needs (an XML bomb?): not read ({type(exc).__name__})") from exc
     if unpacked > limit:
         raise FileProblem(f"the workbook unpacks to {unpacked:.0f} MB, more than the {limit} MB a return may "
                           "take (params/cleaning.yaml, max_unpacked_mb): not read. A return of the standard form "
                           "is well under 1 MB — ask the department what the file holds")
+    if template.FORM_SHEET not in sheets and not mapped:
+        raise FileProblem("a workbook that is neither a standard return (it has no hidden sheet "
+                          f"'{template.FORM_SHEET}' identifying the form — was it deleted, or the data copied "
+                          f"into a new workbook?) nor described by a mapping file ('{path.name}{MAPPING_SUFFIX}' "
+                          f"beside it); its sheets: {', '.join(sheets)}")
     try:
         return openpyxl.load_workbook(path, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:

@@ -4,7 +4,8 @@ import openpyxl
 import pytest
 import yaml
 
-from analysis import returns
+from analysis import config, returns
+from analysis.returns import parse
 
 HEADER = "指标编号,年份,地区,性别,数值\n"
 ROWS = "C1.9c,2023年,偃师区,女,71.2%\nC1.9c,2023年,首阳山,男,—\n"
@@ -113,3 +114,43 @@ def test_a_mapping_naming_a_missing_sheet_is_reported(tmp_path):
                        encoding="utf-8")
     read = returns.read_raw(tmp_path)
     assert "names sheet '视力', which the workbook does not have" in read.problems[0]["problem"]
+
+
+def _with_extra_part(src, dst, name: str, data: bytes, replace: bool = False) -> None:
+    """A copy of the workbook ``src`` with one more (or one replaced) part."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as b:
+        for item in a.infolist():
+            if not (replace and item.filename == name):
+                b.writestr(item, a.read(item))
+        b.writestr(name, data)
+
+
+FORM_2024 = config.RAW_DIR / "synthetic" / "模拟_卫健委_监测填报表_2024.xlsx"
+
+
+def test_an_oversized_workbook_is_refused_before_its_cells_are_loaded(tmp_path, monkeypatch):
+    limit = parse.cleaning_rules()["max_unpacked_mb"]
+    _with_extra_part(FORM_2024, tmp_path / "big.xlsx", "xl/media/padding.bin", b" " * int((limit + 5) * 1e6))
+    monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: pytest.fail("cells loaded"))
+    problems = {p["source_file"]: p["problem"] for p in returns.read_raw(tmp_path).problems}
+    assert f"more than the {limit} MB" in problems["big.xlsx"]
+
+
+def test_a_workbook_neither_standard_nor_mapped_is_refused_without_loading_it(tmp_path, monkeypatch):
+    wb = openpyxl.Workbook()
+    wb.active.title = "统计表"
+    wb.save(tmp_path / "other.xlsx")
+    monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: pytest.fail("cells loaded"))
+    problem = returns.read_raw(tmp_path).problems[0]["problem"]
+    assert "neither a standard return" in problem and "its sheets: 统计表" in problem
+
+
+def test_an_xml_bomb_is_refused_not_expanded(tmp_path):
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+            b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets>'
+            b'<sheet name="&b;" sheetId="1"/></sheets></workbook>')
+    _with_extra_part(FORM_2024, tmp_path / "bomb.xlsx", "xl/workbook.xml", bomb, replace=True)
+    problem = returns.read_raw(tmp_path).problems[0]["problem"]
+    assert "declares entities" in problem
