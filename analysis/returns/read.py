@@ -364,6 +364,38 @@ def _merged_value(ws, row: int, col: int) -> Any:
     return None
 
 
+def _check_legacy_header(ws, sheet: str, columns: dict, header_rows: list[int], first: int, label_col: int,
+                         mapping_name: str) -> None:
+    """Refuse a sheet whose header no longer sits where the mapping says: the values are placed
+    by their column's header, so a header row deleted (the first data row then read as a header,
+    its figures joining the headings) or year headers moved a column (a column of figures left
+    with no year, the others shifted onto the wrong year) would put values in the wrong year or
+    sex without a word. The problem names the cells."""
+    figures = []
+    for r in header_rows:
+        for col in columns:
+            v = ws.cell(r, col).value
+            if isinstance(v, int | float) and not isinstance(v, bool) and not 1900 <= v <= 2100:
+                figures.append(f"{ws.cell(r, col).coordinate}={v:g}")
+    if figures:
+        raise FileProblem(f"{mapping_name}: row(s) {header_rows} should be the header, but hold figures ("
+                          + ", ".join(figures[:5]) + "): a header row was deleted or added — correct the sheet or "
+                          "header_rows / first_data_row in the mapping", sheet)
+    unyeared = [col for col, head in columns.items() if not head["year"] and any(
+        not parse.is_missing(ws.cell(r, col).value) for r in range(first, ws.max_row + 1)
+        if not _is_note_label(ws.cell(r, label_col).value))]
+    if unyeared:
+        cells = ", ".join(f"{get_column_letter(c)}{header_rows[0]}" for c in unyeared[:5])
+        raise FileProblem(f"{mapping_name}: column(s) with figures whose header names no year ({cells}) beside "
+                          "columns that do: the year headers may have moved, which would put every figure under "
+                          "the wrong year — correct the header (merged year cells over their own columns)", sheet)
+
+
+def _is_note_label(label: Any) -> bool:
+    notes = tuple(parse.fold(p) for p in parse.cleaning_rules()["note_prefixes"])
+    return label is not None and parse.fold(str(label)).startswith(notes)
+
+
 def _legacy_content(wb, mapping: dict) -> set[tuple[str, str]]:
     """The cells of each mapped sheet's data region that hold a figure: from the first data row
     down, outside the label column, the notes rows and the notes columns."""
@@ -443,6 +475,7 @@ def _read_legacy_sheet(ws, spec: dict, rel: str, mapping_name: str):
     if not any(c["year"] for c in columns.values()):
         raise FileProblem(f"no recognisable table: no column header in rows {header_rows} names a "
                           "year", sheet)
+    _check_legacy_header(ws, sheet, columns, header_rows, first, label_col, mapping_name)
 
     records, missing = [], []
     for r in range(first, ws.max_row + 1):

@@ -55,6 +55,7 @@ class Case:
     reason: str = ""                 # quarantine: the reason code
     words: tuple[str, ...] = ()      # problem: words its message must contain
     sheet: str = ""                  # problem of one sheet of a legacy workbook
+    quarantined: int = 0             # problem of one sheet: values the other sheets must quarantine
     build: Callable[[Path], None] = field(default=lambda p: None, repr=False)
 
 
@@ -81,9 +82,15 @@ def csv_rows(path: Path) -> list[list[str]]:
 
 
 def legacy_values(path: Path, sheet: str, first_row: int) -> int:
+    """The figures of a legacy sheet below its header: every cell right of the label column that
+    is not blank, in rows whose label is not a note (注：…)."""
+    from analysis.returns import parse
+
+    notes = tuple(parse.cleaning_rules()["note_prefixes"])
     ws = openpyxl.load_workbook(path, data_only=True)[sheet]
-    return sum(1 for row in ws.iter_rows(min_row=first_row, min_col=2)
-               for c in row if isinstance(c.value, int | float))
+    return sum(1 for row in ws.iter_rows(min_row=first_row)
+               if not str(row[0].value or "").startswith(notes)
+               for c in row[1:] if c.value not in (None, "") and not parse.is_missing(c.value))
 
 
 # --- building the cases ------------------------------------------------------------------------
@@ -225,6 +232,36 @@ def cases(seed: int = SEED) -> list[Case]:
                     n=sum(v for k, v in counts.items() if k != gone),
                     build=legacy(lambda w: setattr(w[gone], "title", "Sheet9"))))
     del legacy_wb
+
+    # the education bureau's workbook: three mapped sheets, one with a planted impossible 944
+    edu = SHIPPED / "模拟_教体局_教育统计汇总表.xlsx"
+    edu_map = config.read_yaml(edu.with_name(edu.name + ".mapping.yaml"))
+    edu_counts = {s["sheet"]: legacy_values(edu, s["sheet"], s["first_data_row"]) for s in edu_map["sheets"]}
+
+    def edu_case(name: str, broken: str, edit: Callable, words: tuple[str, ...], quarantined: int) -> Case:
+        def build(path: Path) -> None:
+            w = openpyxl.load_workbook(edu)
+            edit(w[broken])
+            w.save(path)
+            shutil.copy(edu.with_name(edu.name + ".mapping.yaml"), path.with_name(path.name + ".mapping.yaml"))
+        return Case(name, "layout", "problem", words=words, sheet=broken, quarantined=quarantined,
+                    n=sum(v for k, v in edu_counts.items() if k != broken) - quarantined, build=build)
+
+    def shift_years_right(ws) -> None:
+        ranges = [r for r in list(ws.merged_cells.ranges) if r.min_row == 3 and r.min_col > 1]
+        values = {r.min_col: ws.cell(3, r.min_col).value for r in ranges}
+        for r in ranges:
+            ws.unmerge_cells(str(r))
+        for col in values:
+            ws.cell(3, col).value = None
+        for r in ranges:
+            ws.cell(3, r.min_col + 1).value = values[r.min_col]
+            ws.merge_cells(start_row=3, start_column=r.min_col + 1, end_row=3, end_column=r.max_col + 1)
+
+    out.append(edu_case("legacy_sex_header_row_deleted", "视力体质", lambda ws: ws.delete_rows(4),
+                        words=("视力体质", "hold figures", "B4="), quarantined=1))
+    out.append(edu_case("legacy_year_headers_moved_right", "入学巩固", shift_years_right,
+                        words=("入学巩固", "names no year", "B3"), quarantined=0))
     return out
 
 
