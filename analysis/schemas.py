@@ -43,7 +43,8 @@ QUARANTINE = pa.DataFrameSchema(
         "area": pa.Column(str, nullable=True),
         "sex": pa.Column(str, nullable=True),
         "reason": pa.Column(str),
-        "message": pa.Column(str),
+        "message": pa.Column(str),      # in Chinese, what the pages show
+        "message_en": pa.Column(str),   # the same in English
     },
     strict=True,
     ordered=True,

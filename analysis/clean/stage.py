@@ -8,6 +8,7 @@ import json
 import logging
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,9 +49,12 @@ class Rejected(Exception):
     """A raw value that cannot become an observation: the reason code, message and cell, and
     what was already known of it (indicator, year, area, sex) when it was refused."""
 
-    def __init__(self, reason: str, message: str, cell: str | None = None, raw: Any = None):
+    def __init__(self, reason: str, message: str, cell: str | None = None, raw: Any = None,
+                 zh: str | None = None):
         super().__init__(message)
         self.reason, self.message, self.cell, self.raw = reason, message, cell, raw
+        #: the message in Chinese, what the pages show (``message`` is the English one)
+        self.zh = zh or message
         self.known: dict[str, Any] = {}
 
 
@@ -86,6 +90,10 @@ def _as_text(raw: Any) -> str:
     return str(raw)
 
 
+#: the parts of a raw value, in Chinese
+PARTS_ZH = {"value": "数值", "numerator": "分子", "denominator": "分母"}
+
+
 def _number(record: dict, part: str) -> parse.Number | None:
     raw = record.get(f"{part}_raw")
     if raw is None or parse.is_missing(raw):
@@ -93,7 +101,8 @@ def _number(record: dict, part: str) -> parse.Number | None:
     try:
         number = parse.parse_number(raw)
     except parse.ParseError as exc:
-        raise Rejected("not_a_number", f"{part}: {exc}", record.get(f"{part}_cell"), raw) from exc
+        raise Rejected("not_a_number", f"{part}: {exc}", record.get(f"{part}_cell"), raw,
+                       f"{PARTS_ZH[part]}：{exc.zh}") from exc
     if part == "value" and record.get("percent_format") and number.unit is None:
         # a cell formatted as a percentage in Excel stores 0.935 for "93.5%"
         return parse.Number(number.value * 100, "%")
@@ -140,37 +149,42 @@ def _interpret(record: dict, cat: Catalog, index: dict[str, str], known: dict[st
     if eid is None:
         raise Rejected("unknown_indicator",
                        f"'{_as_text(indicator)}' is not an indicator of the catalog "
-                       "(params/indicators.yaml): neither an id nor an indicator's name", cell, indicator)
+                       "(params/indicators.yaml): neither an id nor an indicator's name", cell, indicator,
+                       f"“{_as_text(indicator)}”不是指标目录（params/indicators.yaml）中的指标：既不是编号，也不是指标名称")
     entry = cat.indicators.loc[eid]
     known["indicator_id"] = eid
     if record.get("uncached_formula"):
         raise Rejected("formula_not_computed", "the cell holds a formula whose result was never saved (公式未计算): "
-                       "open the file in Excel, save it and deliver it again", cell, record.get("value_raw"))
+                       "open the file in Excel, save it and deliver it again", cell, record.get("value_raw"),
+                       "单元格中是公式，但文件未保存计算结果（公式未计算）：请在 Excel 中打开该文件、保存后重新报送")
     if record.get("not_asked"):
         raise Rejected("not_asked", f"a value in a grey cell, which the form does not ask for ({eid}, "
-                       f"{record.get('sex_raw')}): was it typed one column off?", cell, record.get("value_raw"))
+                       f"{record.get('sex_raw')}): was it typed one column off?", cell, record.get("value_raw"),
+                       f"灰色单元格（表中不要求填报，{eid}）中填了数值：是否错填了一列？")
     if not kinds.get(entry["kind"]).measured and eid not in set(cat.indicators["relative_to"].dropna()):
         flags.append("qualitative_target")
 
     try:
         year = parse.parse_year(record.get("year_raw"))
     except parse.ParseError as exc:
-        raise Rejected("not_a_year", str(exc), cell, record.get("year_raw")) from exc
+        raise Rejected("not_a_year", str(exc), cell, record.get("year_raw"), exc.zh) from exc
     first, last = rules["years"]["first"], rules["years"]["last"]
     if not first <= year <= last:
         raise Rejected("year_out_of_range", f"{year} is outside the years {first}–{last} the suite "
-                       "monitors (params/cleaning.yaml)", cell, record.get("year_raw"))
+                       "monitors (params/cleaning.yaml)", cell, record.get("year_raw"),
+                       f"{year}年不在监测年份（{first}—{last}年，params/cleaning.yaml）之内")
     known["year"] = year
 
     try:
         area = parse.parse_area(record.get("area_raw"))
     except parse.ParseError as exc:
-        raise Rejected("unknown_area", str(exc), cell, record.get("area_raw")) from exc
+        raise Rejected("unknown_area", str(exc), cell, record.get("area_raw"), exc.zh) from exc
     if area.former_last_year is not None:
         if year > area.former_last_year:
             raise Rejected("area_not_in_district", f"{area.code} left the district after "
                            f"{area.former_last_year}; a {year} value cannot be one of the district's towns",
-                           cell, record.get("area_raw"))
+                           cell, record.get("area_raw"),
+                           f"{area.code}{area.former_last_year}年后已不属本区，{year}年的数值不能计为本区镇（街道）的数值")
         flags.append("former_boundary")
     if area.alias_of is not None:
         flags.append(f"alias:{area.alias_of}→{area.code}")
@@ -179,7 +193,7 @@ def _interpret(record: dict, cat: Catalog, index: dict[str, str], known: dict[st
     try:
         sex = parse.parse_sex(record.get("sex_raw"))
     except parse.ParseError as exc:
-        raise Rejected("unknown_sex", str(exc), cell, record.get("sex_raw")) from exc
+        raise Rejected("unknown_sex", str(exc), cell, record.get("sex_raw"), exc.zh) from exc
     known["sex"] = sex
 
     value, numerator, denominator = (_number(record, p) for p in ("value", "numerator", "denominator"))
@@ -187,11 +201,13 @@ def _interpret(record: dict, cat: Catalog, index: dict[str, str], known: dict[st
     for part, n in (("numerator", numerator), ("denominator", denominator)):
         if n is not None and n.value < 0:
             raise Rejected("out_of_range", f"{part} {n.value:g} is negative: a count cannot be",
-                           record.get(f"{part}_cell"), record.get(f"{part}_raw"))
+                           record.get(f"{part}_cell"), record.get(f"{part}_raw"),
+                           f"{PARTS_ZH[part]}为{n.value:g}，是负数：计数不可能为负")
     if numerator is not None and denominator is not None and numerator.value > denominator.value:
         raise Rejected("numerator_exceeds_denominator",
                        f"numerator {numerator.value:g} is larger than denominator {denominator.value:g}",
-                       record.get("numerator_cell"), record.get("numerator_raw"))
+                       record.get("numerator_cell"), record.get("numerator_raw"),
+                       f"分子{numerator.value:g}大于分母{denominator.value:g}")
 
     per = parse.units().get(unit or "", {}).get("per")
     from_counts = None
@@ -200,7 +216,8 @@ def _interpret(record: dict, cat: Catalog, index: dict[str, str], known: dict[st
     if value is None:
         if from_counts is None:
             raise Rejected("no_value", f"numerator and denominator were given but no value of "
-                           f"'{unit}' can be computed from them", cell, record.get("numerator_raw"))
+                           f"'{unit}' can be computed from them", cell, record.get("numerator_raw"),
+                           f"填了分子分母，但无法由其算出以“{unit}”为单位的数值（缺分子或分母，或分母为0）")
         number, written_unit = from_counts, unit
         flags.append("derived_from_counts")
     else:
@@ -210,7 +227,8 @@ def _interpret(record: dict, cat: Catalog, index: dict[str, str], known: dict[st
             written_unit = parse.unit_of(str(hint))
             if written_unit is None:
                 raise Rejected("unit_not_understood", f"unit '{hint}' is not one the suite knows "
-                               "(params/units.yaml)", record.get("value_cell"), record.get("value_raw"))
+                               "(params/units.yaml)", record.get("value_cell"), record.get("value_raw"),
+                               f"单位“{hint}”无法识别（可用的单位见 params/units.yaml）")
         written_unit = written_unit or unit
         number = value.value
         if unit is not None and written_unit != unit:
@@ -219,14 +237,18 @@ def _interpret(record: dict, cat: Catalog, index: dict[str, str], known: dict[st
             except parse.ParseError as exc:
                 raise Rejected("unit_mismatch", f"{_as_text(record.get('value_raw'))} is in "
                                f"'{written_unit}', the catalog measures {eid} in '{unit}': {exc}",
-                               record.get("value_cell"), record.get("value_raw")) from exc
+                               record.get("value_cell"), record.get("value_raw"),
+                               f"“{_as_text(record.get('value_raw'))}”的单位是“{written_unit}”，指标目录中{eid}的单位是"
+                               f"“{unit}”：{exc.zh}") from exc
             flags.append(f"unit_converted:{written_unit}→{unit}")
     low, high = valid_range(entry, unit or "")
     if not low <= number <= high:
         span = f"{low:g}–{high:g} {unit or ''}".strip()
         raise Rejected("out_of_range", f"{_as_text(record.get('value_raw')) or f'{number:g}'} is outside "
                        f"the possible range {span} of {eid} {entry['name_zh']}",
-                       record.get("value_cell") or cell, record.get("value_raw"))
+                       record.get("value_cell") or cell, record.get("value_raw"),
+                       f"“{_as_text(record.get('value_raw')) or f'{number:g}'}”超出{eid}{entry['name_zh']}的可能范围"
+                       f"（{span}）")
     # a reported value is rounded: allow the relative tolerance, and at least 0.05 units
     if (value is not None and from_counts is not None
             and abs(number - from_counts) > max(rules["counts_tolerance"] * abs(from_counts), 0.05)):
@@ -241,17 +263,23 @@ def _interpret(record: dict, cat: Catalog, index: dict[str, str], known: dict[st
 
 
 def _quarantine_row(record: dict, reason: str, message: str, cell: str | None, raw: Any,
-                    known: dict | None = None) -> dict[str, Any]:
+                    known: dict | None = None, message_zh: str | None = None) -> dict[str, Any]:
     known = known or {}
     return {
         "source_file": record["source_file"], "source_sheet": record["source_sheet"] or "",
         "source_cell": cell or record["source_cell"], "raw_value": _as_text(raw),
         "indicator_id": known.get("indicator_id"), "year": known.get("year"),
-        "area": known.get("area"), "sex": known.get("sex"), "reason": reason, "message": message,
+        "area": known.get("area"), "sex": known.get("sex"), "reason": reason, "message": message_zh or message,
+        "message_en": message,
     }
 
 
 # --- checks across values ------------------------------------------------------------------
+
+
+def _where_zh(row: pd.Series) -> str:
+    sheet = f"工作表“{row['source_sheet']}”" if row["source_sheet"] else ""
+    return f"{row['source_file']}{sheet}单元格{row['source_cell']}"
 
 
 def _where(row: pd.Series) -> str:
@@ -281,10 +309,14 @@ def resolve_duplicates(obs: pd.DataFrame, records: list[dict]) -> tuple[pd.DataF
             message = (f"the same value was also reported at {_where(group.iloc[0])}; the first is kept"
                        if same else f"{row['value']:g} here, but {others}: which is right must be decided "
                                     "by the department")
+            others_zh = "；".join(f"{_where_zh(o)}为{o['value']:g}" for j, (_, o) in enumerate(group.iterrows())
+                                 if j != i)
+            message_zh = (f"同一数值也报送于{_where_zh(group.iloc[0])}，保留先读到的一个" if same
+                          else f"此处为{row['value']:g}，而{others_zh}：哪一个正确须由报送部门确定")
             rec = records[row["_record"]]
             quarantined.append(_quarantine_row(rec, reason, message, row["source_cell"], rec.get("value_raw")
                                                if rec.get("value_raw") is not None else row["value"],
-                                               row.to_dict()))
+                                               row.to_dict(), message_zh))
             drop.append(idx)
     return obs.drop(index=drop), quarantined
 
@@ -398,7 +430,7 @@ def clean(raw_dir: str | Path = config.RAW_DIR, catalog: str | Path | Catalog = 
         try:
             row = interpret(record, cat, index)
         except Rejected as exc:
-            quarantined.append(_quarantine_row(record, exc.reason, exc.message, exc.cell, exc.raw, exc.known))
+            quarantined.append(_quarantine_row(record, exc.reason, exc.message, exc.cell, exc.raw, exc.known, exc.zh))
             continue
         row["_record"] = i
         kept.append(row)
@@ -421,7 +453,7 @@ def clean(raw_dir: str | Path = config.RAW_DIR, catalog: str | Path | Catalog = 
                                                   "indicator_raw", "year_raw", "area_raw", "sex_raw",
                                                   "reader", "marker"])
     files = pd.DataFrame(read.files, columns=["file", "read_as", "values"])
-    problems = pd.DataFrame(read.problems, columns=["source_file", "source_sheet", "problem"])
+    problems = pd.DataFrame(read.problems, columns=["source_file", "source_sheet", "problem", "problem_en"])
     summary = summarise(len(read.records), obs, quarantine, missing, files, problems, len(read.unaccounted))
     if summary["values_read"] != summary["observations"] + summary["quarantined"]:
         raise AssertionError(f"accounting broken: {summary['values_read']} values read, "
@@ -512,6 +544,19 @@ def monitored(cat: Catalog) -> pd.DataFrame:
     return t[t["monitorable"] & t["kind"].isin(kinds.MEASURED_KINDS)]
 
 
+#: how a file was read, in the words of the data-quality page
+READ_AS_ZH = {"long CSV": "长表 CSV", "legacy sheet": "原有格式工作簿（按映射文件读取）", "mapping": "映射文件",
+              "documentation": "说明文档", "problem": "无法读取"}
+
+
+def read_as_zh(read_as: str) -> str:
+    """How a file was read, in Chinese ("standard return (卫健委, 2024)" → "标准填报表（卫健委，2024年）")."""
+    m = re.fullmatch(r"standard return \((.*), (.*)\)", str(read_as))
+    if m:
+        return f"标准填报表（{m.group(1)}，{m.group(2)}年）"
+    return READ_AS_ZH.get(str(read_as), str(read_as))
+
+
 def files_report(result: CleanResult, cat: Catalog) -> pd.DataFrame:
     """What arrived: each file, how it was read, its values, and the departments whose
     indicators it carries (from the catalog), kept and quarantined."""
@@ -521,7 +566,7 @@ def files_report(result: CleanResult, cat: Catalog) -> pd.DataFrame:
         ids = set(obs.loc[obs["source_file"] == f["file"], "indicator_id"])
         ids |= set(q.loc[(q["source_file"] == f["file"]) & q["indicator_id"].notna(), "indicator_id"])
         departments = sorted({cat.indicators.loc[i, "department"] for i in ids if i in cat.indicators.index})
-        rows.append({"文件": f["file"], "读取方式": f["read_as"], "部门": "、".join(departments) or "—",
+        rows.append({"文件": f["file"], "读取方式": read_as_zh(f["read_as"]), "部门": "、".join(departments) or "—",
                      "数值": int(f["values"]), "保留": int((obs["source_file"] == f["file"]).sum()),
                      "隔离": int((q["source_file"] == f["file"]).sum())})
     return pd.DataFrame(rows)

@@ -53,7 +53,7 @@ def _data_quality_en(out: Path, cat: Catalog, result, summary: dict | None) -> d
         quarantine = pd.DataFrame({
             "File": q["source_file"], "Sheet": q["source_sheet"], "Cell": q["source_cell"],
             "Value as written": q["raw_value"], "Indicator": q["indicator_id"].fillna("—"), "Year": q["year"],
-            "Reason": q["reason"].map(lambda r: REASONS_EN.get(r, r)), "Message": q["message"]})
+            "Reason": q["reason"].map(lambda r: REASONS_EN.get(r, r)), "Message": q["message_en"]})
     else:
         quarantine = pd.DataFrame({"Note": ["No values quarantined"]})
     flagged = clean.flagged_for_review(result).rename(columns={

@@ -21,7 +21,12 @@ from analysis import config
 
 
 class ParseError(ValueError):
-    """A written value that cannot be read; the message says why in an analyst's words."""
+    """A written value that cannot be read; the message says why in an analyst's words — in
+    Chinese (``zh``, what the pages show) and in English (the exception's text)."""
+
+    def __init__(self, message: str, zh: str | None = None):
+        super().__init__(message)
+        self.zh = zh or message
 
 
 @dataclass(frozen=True)
@@ -51,11 +56,13 @@ def areas() -> dict[str, Any]:
 
 
 class FileProblem(Exception):
-    """A file (or sheet) that cannot be read, with the reason in plain words."""
+    """A file (or sheet) that cannot be read, with the reason in plain words: in Chinese (``zh``,
+    what the pages and the command show) and in English (the exception's text)."""
 
-    def __init__(self, message: str, sheet: str = ""):
+    def __init__(self, message: str, sheet: str = "", zh: str | None = None):
         super().__init__(message)
         self.sheet = sheet
+        self.zh = zh or message
 
 
 @lru_cache(maxsize=1 << 16)
@@ -125,32 +132,36 @@ def parse_number(raw: Any) -> Number:
     ("93.5左右", "约90"): such a value needs a person, not a guess.
     """
     if isinstance(raw, bool):
-        raise ParseError(f"{raw!r} is not a number")
+        raise ParseError(f"{raw!r} is not a number", f"“{raw}”不是数字")
     if isinstance(raw, datetime.date | datetime.time):
         shown = raw.strftime("%Y-%m-%d") if isinstance(raw, datetime.date) else raw.isoformat()
         raise ParseError(f"the cell holds a date or time ({shown}), not a number: Excel may have turned "
-                         "the typed figure into a date; check the figure with the department")
+                         "the typed figure into a date; check the figure with the department",
+                         f"单元格中是日期或时间（{shown}），不是数值：可能是 Excel 把填写的数字自动转成了日期，"
+                         "请与报送部门核实原数")
     if isinstance(raw, int | float):
         if math.isnan(raw) or math.isinf(raw):
-            raise ParseError(f"{raw!r} is not a number")
+            raise ParseError(f"{raw!r} is not a number", f"“{raw}”不是有效数字")
         return Number(float(raw), None)
     spaced = unicodedata.normalize("NFKC", str(raw)).strip()
     if re.search(r"\d\s+\d", spaced) and not re.fullmatch(r"[+-]?\d{1,3}(?: \d{3})+(?:\.\d+)?\s*\S*", spaced):
         # "12 15": two figures, or 1215 with a space for a thousands separator — not to be guessed;
         # "4 012" groups by three as GB/T 15835 writes large numbers, and is read as 4012
         raise ParseError(f"'{raw}' has digits separated by a space: two figures in one cell, or a "
-                         "thousands separator? Which is meant must come from the department")
+                         "thousands separator? Which is meant must come from the department",
+                         f"“{raw}”中的数字被空格隔开：是一格里填了两个数，还是千位分隔？须由报送部门确认，不作猜测")
     text = fold(str(raw))
     m = NUMBER_TEXT.match(text)
     if not m:
-        raise ParseError(f"'{raw}' is not a number")
+        raise ParseError(f"'{raw}' is not a number", f"“{raw}”不是数字")
     number, rest = m.group(1), m.group(2)
     value = float(number.replace(",", ""))
     if not rest:
         return Number(value, None)
     unit = unit_of(rest)
     if unit is None:
-        raise ParseError(f"'{raw}' is not a number: '{rest}' after {number} is not a unit")
+        raise ParseError(f"'{raw}' is not a number: '{rest}' after {number} is not a unit",
+                         f"“{raw}”不是一个确定的数值：{number}后面的“{rest}”不是计量单位（如“约”“左右”须由报送部门给出确数）")
     return Number(value, unit)
 
 
@@ -164,7 +175,8 @@ def convert(value: float, from_unit: str, to_unit: str) -> float:
         return value
     a, b = units().get(from_unit, {}), units().get(to_unit, {})
     if "per" not in a or "per" not in b:
-        raise ParseError(f"a value in '{from_unit}' cannot be converted to '{to_unit}'")
+        raise ParseError(f"a value in '{from_unit}' cannot be converted to '{to_unit}'",
+                         f"以“{from_unit}”为单位的数值不能换算为“{to_unit}”")
     return value * b["per"] / a["per"]
 
 
@@ -175,7 +187,7 @@ def parse_year(raw: Any) -> int:
     text = fold(str(raw)) if raw is not None else ""
     m = re.fullmatch(r"(\d{4})(?:\.0)?(?:年度?|年)?", text)
     if not m:
-        raise ParseError(f"'{raw}' is not a year")
+        raise ParseError(f"'{raw}' is not a year", f"“{raw}”不是年份（应写作 2021 或 2021年）")
     return int(m.group(1))
 
 
@@ -193,7 +205,7 @@ def parse_sex(raw: Any) -> str:
     for sex, labels in cleaning_rules()["sex_labels"].items():
         if text in {fold(label).casefold() for label in labels}:
             return sex
-    raise ParseError(f"'{raw}' is not a sex label (女/男/合计 …)")
+    raise ParseError(f"'{raw}' is not a sex label (女/男/合计 …)", f"“{raw}”不是性别（应为 女、男 或 合计）")
 
 
 def sex_in_header(text: str) -> str | None:
@@ -252,11 +264,12 @@ def _area_index() -> dict[str, Area]:
 def parse_area(raw: Any) -> Area:
     """The area a label names (偃师区 → district, 首阳山 → 首阳山街道, 全国 → national)."""
     if is_missing(raw):
-        raise ParseError("the area is blank")
+        raise ParseError("the area is blank", "地区为空")
     area = _area_index().get(fold(str(raw)))
     if area is None:
         raise ParseError(f"'{raw}' is not an area of the district nor a comparator "
-                         f"(params/areas.yaml lists them with their old names)")
+                         f"(params/areas.yaml lists them with their old names)",
+                         f"“{raw}”不是本区的镇（街道）或对照地区（params/areas.yaml 列有各地区及其旧称）")
     if area.alias_of is not None and fold(area.alias_of) == fold(area.code):
         return Area(area.code, None, area.former_last_year)
     return area

@@ -91,7 +91,10 @@ def read_raw(raw_dir: str | Path) -> RawRead:
             problem = str(exc) if isinstance(exc, FileProblem) else (
                 f"the file cannot be read ({type(exc).__name__}: {exc}); it may be damaged — ask the "
                 "department to open it in Excel, save it and deliver it again")
-            out.problems.append({"source_file": rel, "source_sheet": sheet, "problem": problem})
+            zh = exc.zh if isinstance(exc, FileProblem) else (
+                f"文件无法读取（{type(exc).__name__}：{exc}）：文件可能已损坏，"
+                "请报送部门在 Excel 中打开、保存后重新报送")
+            out.problems.append({"source_file": rel, "source_sheet": sheet, "problem": zh, "problem_en": problem})
             log.warning("%s: %s", rel, problem)
         out.files.append({"file": rel, "read_as": kind, "values": len(out.records) - n_before})
         log.info("%s: %s, %d values", rel, kind, len(out.records) - n_before)
@@ -131,9 +134,11 @@ def _reconcile(path: Path, rel: str, kind: str, records: list[dict[str, Any]], o
         out.unaccounted.append({"source_file": rel, "source_sheet": sheet, "source_cell": cell})
     if lost:
         where = ", ".join(f"{sheet + '!' if sheet else ''}{cell}" for sheet, cell in lost[:10])
+        more = ", …" if len(lost) > 10 else ""
         out.problems.append({"source_file": rel, "source_sheet": lost[0][0], "problem": (
-            f"{len(lost)} cell(s) holding a figure were not read as values ({where}{', …' if len(lost) > 10 else ''})"
-            ": a program error, please report it; the file's other values were read")})
+            f"{len(lost)} 个有数值的单元格未被读取（{where}{more}）：这是程序错误，请报告；该文件的其他数值已读取"),
+            "problem_en": (f"{len(lost)} cell(s) holding a figure were not read as values ({where}{more})"
+                           ": a program error, please report it; the file's other values were read")})
         log.error("%s: %d cells with figures not accounted for: %s", rel, len(lost), where)
 
 
@@ -142,12 +147,13 @@ def _read_file(path: Path, rel: str, out: RawRead) -> str:
     if path.name.endswith(MAPPING_SUFFIX):
         workbook = path.with_name(path.name[: -len(MAPPING_SUFFIX)])
         if not workbook.is_file():
-            raise FileProblem(f"mapping for '{workbook.name}', which is not in the folder")
+            raise FileProblem(f"mapping for '{workbook.name}', which is not in the folder",
+                              zh=f"这是“{workbook.name}”的映射文件，但文件夹中没有该工作簿")
         return "mapping"
     if suffix in DOC_SUFFIXES:
         return "documentation"
     if path.stat().st_size == 0:
-        raise FileProblem("the file is empty")
+        raise FileProblem("the file is empty", zh="文件为空")
     if suffix == ".csv":
         records, missing = read_csv(path, rel)
         out.records += records
@@ -165,15 +171,20 @@ def _read_file(path: Path, rel: str, out: RawRead) -> str:
         if not mapping.is_file():
             raise FileProblem("a workbook that is neither a standard return (it has no hidden sheet "
                               f"'{template.FORM_SHEET}' identifying the form — was it deleted, or the data copied "
-                              f"into a new workbook?) nor described by a mapping file ('{mapping.name}' beside it)")
+                              f"into a new workbook?) nor described by a mapping file ('{mapping.name}' beside it)",
+                              zh=f"该工作簿既不是标准填报表（没有标识表样的隐藏工作表“{template.FORM_SHEET}”：是否被删除，"
+                                 f"或数据被复制到了新工作簿？），旁边也没有说明其格式的映射文件（“{mapping.name}”）")
         records, missing = read_legacy(wb, config.read_yaml(mapping), rel, mapping.name, out.problems)
         out.records += records
         out.missing += missing
         return "legacy sheet"
     if suffix == ".xls":
-        raise FileProblem("an old-format .xls workbook: save it as .xlsx in Excel and deliver again")
+        raise FileProblem("an old-format .xls workbook: save it as .xlsx in Excel and deliver again",
+                          zh="这是旧版 .xls 工作簿：请在 Excel 中另存为 .xlsx 后重新报送")
     raise FileProblem(f"a '{suffix or path.name}' file is not a return the suite reads "
-                      "(.xlsx, .csv, with .mapping.yaml and documentation beside them)")
+                      "(.xlsx, .csv, with .mapping.yaml and documentation beside them)",
+                      zh=f"“{suffix or path.name}”文件不是本系统读取的报表格式（可读取 .xlsx、.csv，"
+                         "以及其旁的 .mapping.yaml 映射文件和说明文档）")
 
 
 def _sheet_names(z: zipfile.ZipFile) -> list[str]:
@@ -197,31 +208,42 @@ def _open_workbook(path: Path, mapped: bool = False):
             head = fh.read(8)
         if head.startswith(b"\xd0\xcf\x11\xe0"):
             raise FileProblem("the workbook is password-protected (or an old .xls renamed): "
-                              "ask the department for an unprotected copy")
-        raise FileProblem("the file is not a readable Excel workbook (corrupt or not .xlsx)")
+                              "ask the department for an unprotected copy",
+                              zh="工作簿设有密码保护（或是改了扩展名的旧版 .xls）：请报送部门提供未加密的文件")
+        raise FileProblem("the file is not a readable Excel workbook (corrupt or not .xlsx)",
+                          zh="文件不是可读取的 Excel 工作簿（已损坏，或不是 .xlsx 文件）")
     limit = parse.cleaning_rules()["max_unpacked_mb"]
     try:
         with zipfile.ZipFile(path) as z:
             unpacked = sum(i.file_size for i in z.infolist()) / 1e6
             sheets = _sheet_names(z) if unpacked <= limit else []
     except (zipfile.BadZipFile, KeyError) as exc:
-        raise FileProblem(f"the workbook cannot be opened: {exc}") from exc
+        raise FileProblem(f"the workbook cannot be opened: {exc}",
+                          zh=f"工作簿无法打开（{exc}）：文件可能已损坏，请报送部门重新保存后报送") from exc
     except DefusedXmlException as exc:
         raise FileProblem("the workbook's XML declares entities or a document type, which no Excel file "
-                          f"needs (an XML bomb?): not read ({type(exc).__name__})") from exc
+                          f"needs (an XML bomb?): not read ({type(exc).__name__})",
+                          zh="工作簿的 XML 中声明了实体或文档类型，正常的 Excel 文件不需要这些"
+                             "（可能是恶意文件）：未读取") from exc
     if unpacked > limit:
         raise FileProblem(f"the workbook unpacks to {unpacked:.0f} MB, more than the {limit} MB a return may "
                           "take (params/cleaning.yaml, max_unpacked_mb): not read. A return of the standard form "
-                          "is well under 1 MB — ask the department what the file holds")
+                          "is well under 1 MB — ask the department what the file holds",
+                          zh=f"工作簿解压后为 {unpacked:.0f} MB，超过报表允许的 {limit} MB（params/cleaning.yaml 的 "
+                             "max_unpacked_mb）：未读取。标准填报表远小于 1 MB，请向报送部门了解文件内容")
     if template.FORM_SHEET not in sheets and not mapped:
         raise FileProblem("a workbook that is neither a standard return (it has no hidden sheet "
                           f"'{template.FORM_SHEET}' identifying the form — was it deleted, or the data copied "
                           f"into a new workbook?) nor described by a mapping file ('{path.name}{MAPPING_SUFFIX}' "
-                          f"beside it); its sheets: {', '.join(sheets)}")
+                          f"beside it); its sheets: {', '.join(sheets)}",
+                          zh=f"该工作簿既不是标准填报表（没有标识表样的隐藏工作表“{template.FORM_SHEET}”：是否被删除，"
+                             f"或数据被复制到了新工作簿？），旁边也没有说明其格式的映射文件（“{path.name}{MAPPING_SUFFIX}”）；"
+                             f"其中的工作表：{'、'.join(sheets)}")
     try:
         return openpyxl.load_workbook(path, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise FileProblem(f"the workbook cannot be opened: {exc}") from exc
+        raise FileProblem(f"the workbook cannot be opened: {exc}",
+                          zh=f"工作簿无法打开（{exc}）：文件可能已损坏，请报送部门重新保存后报送") from exc
 
 
 def uncached_formulas(path: Path) -> dict[tuple[str, str], str]:
@@ -268,7 +290,10 @@ def decode(data: bytes) -> tuple[str, str]:
 
     guess = from_bytes(data).best()
     raise FileProblem("the text is neither UTF-8 nor GBK/GB18030"
-                      + (f" (it looks like {guess.encoding})" if guess else ""))
+                      + (f" (it looks like {guess.encoding})" if guess else ""),
+                      zh="文本既不是 UTF-8 也不是 GBK/GB18030 编码"
+                      + (f"（看起来是 {guess.encoding}）" if guess else "")
+                      + "：请另存为 UTF-8 或 GBK 编码的 CSV")
 
 
 def csv_columns(header: list[str]) -> dict[str, int]:
@@ -297,14 +322,15 @@ def read_csv(path: Path, rel: str) -> tuple[list[dict[str, Any]], list[dict[str,
     text, encoding = decode(path.read_bytes())
     rows = list(csv.reader(io.StringIO(text)))
     if not rows or not any(cell.strip() for cell in rows[0]):
-        raise FileProblem("no header row")
+        raise FileProblem("no header row", zh="没有表头行")
     header = [parse.fold(h).casefold() for h in rows[0]]
     columns = csv_columns(rows[0])
     absent = [n for n in CSV_REQUIRED if n not in columns]
     if absent or ("value" not in columns and not {"numerator", "denominator"} <= set(columns)):
         need = absent or ["value (or numerator and denominator)"]
         raise FileProblem(f"no recognisable table: the header row lacks {', '.join(need)} "
-                          f"(found: {', '.join(rows[0])})")
+                          f"(found: {', '.join(rows[0])})",
+                          zh=f"无法识别表格：表头缺少 {'、'.join(need)} 列（现有：{'、'.join(rows[0])}）")
     notes = tuple(parse.fold(p) for p in parse.cleaning_rules()["note_prefixes"]) + CSV_NOTE_COLUMNS
     unread = [f"'{rows[0][i]}' ({get_column_letter(i + 1)}1)" for i, h in enumerate(header)
               if h and i not in columns.values() and not h.startswith(notes)]
@@ -313,7 +339,11 @@ def read_csv(path: Path, rel: str) -> tuple[list[dict[str, Any]], list[dict[str,
         # every 女/男 row into a total
         raise FileProblem(f"column(s) {', '.join(unread)} are not ones the suite reads; the known columns are "
                           + "; ".join(f"{k}: {'/'.join(v)}" for k, v in CSV_COLUMNS.items())
-                          + " (notes: 备注/说明/note). Rename the column or remove it")
+                          + " (notes: 备注/说明/note). Rename the column or remove it",
+                          zh=f"列 {'、'.join(unread)} 不是本系统读取的列，不能忽略（例如把“性别”列改名为 gender，"
+                             "所有女/男行会被当作合计）；可读取的列为 指标编号、年份、地区、性别、数值、单位、"
+                             "分子、分母、标记，"
+                             "另可有备注、说明列。请更正列名或删除该列")
     log.info("%s: %s, %d rows", rel, encoding, len(rows) - 1)
 
     def cell(row: list[str], name: str) -> Any:
@@ -380,7 +410,9 @@ def _check_legacy_header(ws, sheet: str, columns: dict, header_rows: list[int], 
     if figures:
         raise FileProblem(f"{mapping_name}: row(s) {header_rows} should be the header, but hold figures ("
                           + ", ".join(figures[:5]) + "): a header row was deleted or added — correct the sheet or "
-                          "header_rows / first_data_row in the mapping", sheet)
+                          "header_rows / first_data_row in the mapping", sheet,
+                          zh=f"{mapping_name}：第 {header_rows} 行应为表头，但其中有数值（" + "、".join(figures[:5])
+                          + "）：表头行被删除或增加了，请更正工作表，或更正映射文件中的 header_rows / first_data_row")
     unyeared = [col for col, head in columns.items() if not head["year"] and any(
         not parse.is_missing(ws.cell(r, col).value) for r in range(first, ws.max_row + 1)
         if not _is_note_label(ws.cell(r, label_col).value))]
@@ -388,7 +420,9 @@ def _check_legacy_header(ws, sheet: str, columns: dict, header_rows: list[int], 
         cells = ", ".join(f"{get_column_letter(c)}{header_rows[0]}" for c in unyeared[:5])
         raise FileProblem(f"{mapping_name}: column(s) with figures whose header names no year ({cells}) beside "
                           "columns that do: the year headers may have moved, which would put every figure under "
-                          "the wrong year — correct the header (merged year cells over their own columns)", sheet)
+                          "the wrong year — correct the header (merged year cells over their own columns)", sheet,
+                          zh=f"{mapping_name}：有数值的列（{cells}）表头中没有年份，而其他列有：年份表头可能错位，"
+                             "会使所有数值记到错误的年份下——请更正表头（合并的年份单元格应位于其所属各列之上）")
 
 
 def _is_note_label(label: Any) -> bool:
@@ -425,24 +459,29 @@ def read_legacy(wb, mapping: dict, rel: str, mapping_name: str,
     header moved) is a problem of that sheet, added to ``problems`` with the file and sheet, and
     the workbook's other sheets are still read. Without ``problems`` the first one is raised."""
     if not isinstance(mapping, dict) or not isinstance(mapping.get("sheets"), list):
-        raise FileProblem(f"{mapping_name}: expected a list 'sheets'")
+        raise FileProblem(f"{mapping_name}: expected a list 'sheets'", zh=f"{mapping_name}：应有 sheets 列表")
     records, missing = [], []
     for spec in mapping["sheets"]:
         name = spec.get("sheet") if isinstance(spec, dict) else None
         try:
             if not isinstance(spec, dict):
-                raise FileProblem(f"{mapping_name}: each entry of 'sheets' must be a mapping")
+                raise FileProblem(f"{mapping_name}: each entry of 'sheets' must be a mapping",
+                                  zh=f"{mapping_name}：sheets 的每一项都应是键值对")
             unknown = set(spec) - LEGACY_KEYS
             if unknown:
-                raise FileProblem(f"{mapping_name}: unknown key(s) {sorted(unknown)}", name or "")
+                raise FileProblem(f"{mapping_name}: unknown key(s) {sorted(unknown)}", name or "",
+                                  zh=f"{mapping_name}：无法识别的键 {sorted(unknown)}")
             if name not in wb.sheetnames:
                 raise FileProblem(f"{mapping_name} names sheet '{name}', which the workbook does not "
-                                  f"have ({', '.join(wb.sheetnames)}): was it renamed?", name or "")
+                                  f"have ({', '.join(wb.sheetnames)}): was it renamed?", name or "",
+                                  zh=f"{mapping_name} 指定的工作表“{name}”在工作簿中不存在"
+                                     f"（现有：{'、'.join(wb.sheetnames)}）：是否被改名？")
             r, m = _read_legacy_sheet(wb[name], spec, rel, mapping_name)
         except FileProblem as exc:
             if problems is None:
                 raise
-            problems.append({"source_file": rel, "source_sheet": exc.sheet or (name or ""), "problem": str(exc)})
+            problems.append({"source_file": rel, "source_sheet": exc.sheet or (name or ""), "problem": exc.zh,
+                             "problem_en": str(exc)})
             log.warning("%s: %s", rel, exc)
             continue
         records += r
@@ -454,12 +493,14 @@ def _read_legacy_sheet(ws, spec: dict, rel: str, mapping_name: str):
     sheet = ws.title
     rows_are = spec.get("rows", "indicator")
     if rows_are not in ("indicator", "area"):
-        raise FileProblem(f"{mapping_name}: 'rows' must be 'indicator' or 'area'", sheet)
+        raise FileProblem(f"{mapping_name}: 'rows' must be 'indicator' or 'area'", sheet,
+                          zh=f"{mapping_name}：rows 应为 indicator 或 area")
     label_col = column_index_from_string(spec.get("label_column", "A"))
     header_rows = spec.get("header_rows") or []
     first = spec.get("first_data_row")
     if not header_rows or not first:
-        raise FileProblem(f"{mapping_name}: 'header_rows' and 'first_data_row' are required", sheet)
+        raise FileProblem(f"{mapping_name}: 'header_rows' and 'first_data_row' are required", sheet,
+                          zh=f"{mapping_name}：须给出 header_rows 和 first_data_row")
     labels = {parse.fold(str(k)): v for k, v in (spec.get("labels") or {}).items()}
     notes = tuple(parse.fold(p) for p in parse.cleaning_rules()["note_prefixes"])
 
@@ -474,7 +515,7 @@ def _read_legacy_sheet(ws, spec: dict, rel: str, mapping_name: str):
                         "sex": parse.sex_in_header(heading), "unit": parse.unit_in_header(heading)}
     if not any(c["year"] for c in columns.values()):
         raise FileProblem(f"no recognisable table: no column header in rows {header_rows} names a "
-                          "year", sheet)
+                          "year", sheet, zh=f"无法识别表格：第 {header_rows} 行的列标题中没有年份")
     _check_legacy_header(ws, sheet, columns, header_rows, first, label_col, mapping_name)
 
     records, missing = [], []

@@ -208,7 +208,9 @@ def read_template(wb, info: dict[str, Any], source_file: str,
     if DATA_SHEET not in wb.sheetnames:
         raise FileProblem(f"a standard return (its hidden sheet '{FORM_SHEET}' says so) without its data sheet "
                           f"'{DATA_SHEET}' (the workbook has: {', '.join(wb.sheetnames)}): was the sheet renamed? "
-                          f"Name it '{DATA_SHEET}' again, or fill in a new form", FORM_SHEET)
+                          f"Name it '{DATA_SHEET}' again, or fill in a new form", FORM_SHEET,
+                          zh=f"这是标准填报表（隐藏工作表“{FORM_SHEET}”如此标明），但缺少数据工作表“{DATA_SHEET}”"
+                             f"（现有：{'、'.join(wb.sheetnames)}）：是否被改名？请改回“{DATA_SHEET}”，或重新填写表样")
     ws = wb[DATA_SHEET]
     year = _form_year(wb, info)
     check_layout(ws)
@@ -271,16 +273,20 @@ def check_layout(ws) -> None:
     column (female value in E, male in H …), so a column inserted, a sex block moved or a header
     row deleted would put every figure under the wrong sex, part or row without a word. The
     problem names each cell that differs."""
-    wrong = []
+    wrong, wrong_zh = [], []
     for ref, text in expected_header().items():
         found = ws[ref].value
         if parse.fold(str(found or "")) != parse.fold(text):
             wrong.append(f"{ref} reads '{'' if found is None else found}' (the form writes '{text}')")
+            wrong_zh.append(f"{ref}为“{'' if found is None else found}”（表样为“{text}”）")
     if wrong:
         raise FileProblem(f"the header of sheet '{DATA_SHEET}' is not the standard form's, so its values cannot be "
                           "read by column: " + "; ".join(wrong[:6]) + ("; …" if len(wrong) > 6 else "")
                           + ". Restore the form's columns (or copy the figures into a new form from "
-                          "plan-monitor template)", DATA_SHEET)
+                          "plan-monitor template)", DATA_SHEET,
+                          zh=f"工作表“{DATA_SHEET}”的表头与标准表样不同，无法按列读取数值：" + "；".join(wrong_zh[:6])
+                          + ("；……" if len(wrong_zh) > 6 else "")
+                          + "。请恢复表样的各列（或把数据复制到 plan-monitor template 生成的新表样中）")
 
 
 def _form_year(wb, info: dict[str, Any]) -> int:
@@ -292,11 +298,14 @@ def _form_year(wb, info: dict[str, Any]) -> int:
     try:
         year = parse.parse_year(info.get("year"))
     except parse.ParseError as exc:
-        raise FileProblem(f"cell {where} should hold the year of the return: {exc}", FORM_SHEET) from exc
+        raise FileProblem(f"cell {where} should hold the year of the return: {exc}", FORM_SHEET,
+                          zh=f"单元格 {where} 应为报表年份：{exc.zh}") from exc
     first, last = parse.cleaning_rules()["years"]["first"], parse.cleaning_rules()["years"]["last"]
     if not first <= year <= last:
         raise FileProblem(f"cell {where} says the return is for {year}, outside the years {first}–{last} "
-                          "the suite monitors: a form for another year, or the cell was edited", FORM_SHEET)
+                          "the suite monitors: a form for another year, or the cell was edited", FORM_SHEET,
+                          zh=f"单元格 {where} 写明报表年份为{year}年，不在监测年份（{first}—{last}年）之内："
+                             "是其他年度的表样，或该单元格被改动")
     return year
 
 

@@ -2,6 +2,7 @@
 value and unit after conversion, the reason, and the file and cell."""
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -87,7 +88,9 @@ def test_a_value_that_disagrees_with_its_counts_is_kept_and_flagged(tmp_path):
 def test_hard_problems_are_quarantined_with_cell_reason_and_words(tmp_path, row, reason, cell, raw, words):
     q = only_quarantined(run(tmp_path, row))
     assert (q["source_file"], q["source_cell"], q["raw_value"], q["reason"]) == ("return.csv", cell, raw, reason)
-    assert words in q["message"]
+    assert words in q["message_en"]
+    # the page's message is Chinese: the problem said in the analyst's words, the raw value quoted
+    assert re.search(r"[\u4e00-\u9fff]{4}", q["message"]) and q["message"] != q["message_en"]
 
 
 def test_a_former_town_before_it_left_is_kept_and_flagged(tmp_path):
@@ -105,8 +108,9 @@ def test_conflicting_duplicates_are_both_quarantined_naming_each_other(tmp_path)
     assert result.observations.empty
     q = result.quarantine.set_index("source_cell")
     assert list(q["reason"]) == ["conflicting_duplicate"] * 2
-    assert "70.1 here, but 71 at return.csv, cell E3" in q.loc["E2", "message"]
-    assert "71 here, but 70.1 at return.csv, cell E2" in q.loc["E3", "message"]
+    assert "70.1 here, but 71 at return.csv, cell E3" in q.loc["E2", "message_en"]
+    assert "71 here, but 70.1 at return.csv, cell E2" in q.loc["E3", "message_en"]
+    assert "此处为70.1，而return.csv单元格E3为71" in q.loc["E2", "message"]
 
 
 def test_an_identical_repeat_keeps_the_first_and_quarantines_the_repeat(tmp_path):
@@ -286,7 +290,7 @@ def test_a_figure_the_reader_loses_is_named_and_the_accounting_fails(tmp_path, m
     monkeypatch.setattr(template, "read_template", lossy)
     result = clean.clean(raw)
     s = result.summary
-    problem = result.problems["problem"].iloc[0]
+    problem = result.problems["problem_en"].iloc[0]
     assert s["cells_unaccounted"] == len(lost["cells"]) >= 1 and not s["accounting_holds"]
     assert all(c in problem for c in lost["cells"]) and "not read as values" in problem
     assert "不成立" in clean.headline(s)

@@ -4,6 +4,8 @@ against the action and location worked out from the file's own cells."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from analysis import clean
@@ -29,7 +31,9 @@ def verdict(name: str, case: corpus.Case, result) -> str:
     kept = int((result.observations["source_file"] == name).sum())
     q = result.quarantine[result.quarantine["source_file"] == name]
     problems = result.problems[result.problems["source_file"] == name]
-    text = " ".join(problems["problem"])
+    text = " ".join(problems["problem_en"])
+    if not problems.empty and not all(re.search(r"[\u4e00-\u9fff]{4}", t) for t in problems["problem"]):
+        return f"a problem without its Chinese words: {problems['problem'].tolist()}"
     others = int((result.observations["source_file"] == corpus.NEIGHBOUR.name).sum())
     if others != neighbour_values():
         return f"the good neighbour lost values: {others} of {neighbour_values()} kept"

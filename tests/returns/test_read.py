@@ -35,13 +35,13 @@ def test_text_in_neither_encoding_is_a_file_problem(tmp_path):
     (tmp_path / "bad.csv").write_bytes(b"indicator_id,year,area,value\n\x81\xff\xfe,2021,x,1\n")
     read = returns.read_raw(tmp_path)
     assert read.problems[0]["source_file"] == "bad.csv"
-    assert "neither UTF-8 nor GBK/GB18030" in read.problems[0]["problem"]
+    assert "neither UTF-8 nor GBK/GB18030" in read.problems[0]["problem_en"]
 
 
 def test_csv_without_a_recognisable_header_is_reported(tmp_path):
     (tmp_path / "notes.csv").write_text("说明,内容\n本表,无数据\n", encoding="utf-8")
     read = returns.read_raw(tmp_path)
-    assert "no recognisable table" in read.problems[0]["problem"]
+    assert "no recognisable table" in read.problems[0]["problem_en"]
 
 
 def legacy_workbook(path):
@@ -98,7 +98,10 @@ def test_unreadable_files_are_reported_and_the_others_still_read(tmp_path):
     openpyxl.Workbook().save(tmp_path / "unmapped.xlsx")
     (tmp_path / "good.csv").write_text(HEADER + ROWS, encoding="utf-8")
     read = returns.read_raw(tmp_path)
-    problems = {p["source_file"]: p["problem"] for p in read.problems}
+    problems = {p["source_file"]: p["problem_en"] for p in read.problems}
+    chinese = {p["source_file"]: p["problem"] for p in read.problems}
+    assert chinese["empty.csv"] == "文件为空" and "密码保护" in chinese["protected.xlsx"]
+    assert "既不是标准填报表" in chinese["unmapped.xlsx"]
     assert "not a readable Excel workbook" in problems["corrupt.xlsx"]
     assert "password-protected" in problems["protected.xlsx"]
     assert problems["empty.csv"] == "the file is empty"
@@ -113,7 +116,7 @@ def test_a_mapping_naming_a_missing_sheet_is_reported(tmp_path):
     mapping.write_text(mapping.read_text(encoding="utf-8").replace("sheet: 学生视力", "sheet: 视力"),
                        encoding="utf-8")
     read = returns.read_raw(tmp_path)
-    assert "names sheet '视力', which the workbook does not have" in read.problems[0]["problem"]
+    assert "names sheet '视力', which the workbook does not have" in read.problems[0]["problem_en"]
 
 
 def _with_extra_part(src, dst, name: str, data: bytes, replace: bool = False) -> None:
@@ -134,7 +137,7 @@ def test_an_oversized_workbook_is_refused_before_its_cells_are_loaded(tmp_path, 
     limit = parse.cleaning_rules()["max_unpacked_mb"]
     _with_extra_part(FORM_2024, tmp_path / "big.xlsx", "xl/media/padding.bin", b" " * int((limit + 5) * 1e6))
     monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: pytest.fail("cells loaded"))
-    problems = {p["source_file"]: p["problem"] for p in returns.read_raw(tmp_path).problems}
+    problems = {p["source_file"]: p["problem_en"] for p in returns.read_raw(tmp_path).problems}
     assert f"more than the {limit} MB" in problems["big.xlsx"]
 
 
@@ -143,7 +146,7 @@ def test_a_workbook_neither_standard_nor_mapped_is_refused_without_loading_it(tm
     wb.active.title = "统计表"
     wb.save(tmp_path / "other.xlsx")
     monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: pytest.fail("cells loaded"))
-    problem = returns.read_raw(tmp_path).problems[0]["problem"]
+    problem = returns.read_raw(tmp_path).problems[0]["problem_en"]
     assert "neither a standard return" in problem and "its sheets: 统计表" in problem
 
 
@@ -152,5 +155,5 @@ def test_an_xml_bomb_is_refused_not_expanded(tmp_path):
             b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets>'
             b'<sheet name="&b;" sheetId="1"/></sheets></workbook>')
     _with_extra_part(FORM_2024, tmp_path / "bomb.xlsx", "xl/workbook.xml", bomb, replace=True)
-    problem = returns.read_raw(tmp_path).problems[0]["problem"]
+    problem = returns.read_raw(tmp_path).problems[0]["problem_en"]
     assert "declares entities" in problem
