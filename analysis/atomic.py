@@ -69,3 +69,18 @@ def save_workbook(workbook, path: str | os.PathLike[str]) -> Path:
     with atomic_output(path) as tmp:
         tmp.write_bytes(out.getvalue())
     return Path(path)
+
+
+#: what a spreadsheet reads as the start of a formula (OWASP: CSV injection)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(frame):
+    """``frame`` with every text cell that a spreadsheet would read as a formula ("=HYPERLINK(…)",
+    "@SUM(…)", "+1", "-2+3") prefixed with an apostrophe, so Excel shows it as text. Numbers are
+    numbers and stay as they are. Every CSV an analyst may open in Excel is written through this."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or str(out[col].dtype).startswith(("string", "str")):
+            out[col] = out[col].map(lambda v: f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v)
+    return out

@@ -155,10 +155,10 @@ def catalog(
     flat = cat_mod.to_flat(cat_mod.select(cat, plan, field, monitorable), cat.fields)
     if fmt == "csv":
         if out_file is None:
-            typer.echo(flat.to_csv(index=False), nl=False)
+            typer.echo(atomic.spreadsheet_safe(flat).to_csv(index=False), nl=False)
         else:
             with atomic.atomic_output(out_file) as tmp:
-                flat.to_csv(tmp, index=False, encoding="utf-8-sig")
+                atomic.spreadsheet_safe(flat).to_csv(tmp, index=False, encoding="utf-8-sig")
             err().print(f"{len(flat)} entries written to {out_file}")
         return
     from rich.table import Table

@@ -361,7 +361,7 @@ def assess(processed_dir: str | Path = config.PROCESSED_DIR, catalog: str | Path
     with (atomic.atomic_output(files["scorecard"]) as tmp_p, atomic.atomic_output(files["csv"]) as tmp_c,
           atomic.atomic_output(files["meta"]) as tmp_m):
         frame.to_parquet(tmp_p, index=False)
-        frame.to_csv(tmp_c, index=False, encoding="utf-8-sig")
+        atomic.spreadsheet_safe(frame).to_csv(tmp_c, index=False, encoding="utf-8-sig")
         tmp_m.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
     counts = frame.loc[frame["is_headline"], "status"].value_counts().to_dict()
     log.info("wrote %s and %s: %d rows (%d targets), mode %s, year %d; headline statuses %s",
