@@ -42,6 +42,7 @@ REASONS = {
     "conflicting_duplicate": "重复报送且数值不同",
     "not_asked": "灰色单元格（表中不要求填报）",
     "formula_not_computed": "公式未计算，请在 Excel 中打开并保存",
+    "interpretation_failed": "无法解读（程序错误，请报告）",
 }
 
 
@@ -431,6 +432,13 @@ def clean(raw_dir: str | Path = config.RAW_DIR, catalog: str | Path | Catalog = 
             row = interpret(record, cat, index)
         except Rejected as exc:
             quarantined.append(_quarantine_row(record, exc.reason, exc.message, exc.cell, exc.raw, exc.known, exc.zh))
+            continue
+        except Exception as exc:  # noqa: BLE001 — one value that breaks the interpreter never stops the run
+            log.exception("%s %s: the value could not be interpreted", record["source_file"], record["source_cell"])
+            quarantined.append(_quarantine_row(
+                record, "interpretation_failed", f"the value could not be interpreted ({type(exc).__name__}: {exc}): "
+                "a program error, please report it", record["source_cell"], record.get("value_raw"), None,
+                f"该数值无法解读（{type(exc).__name__}：{exc}）：这是程序错误，请报告"))
             continue
         row["_record"] = i
         kept.append(row)

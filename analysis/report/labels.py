@@ -190,4 +190,5 @@ REASONS_EN = {"unknown_indicator": "indicator not in the catalog", "not_a_year":
               "no_value": "numerator and denominator but no value can be computed",
               "duplicate": "reported twice (same value)", "conflicting_duplicate": "reported twice, values differ",
               "not_asked": "value in a grey cell the form does not ask for",
-              "formula_not_computed": "a formula whose result was never saved"}
+              "formula_not_computed": "a formula whose result was never saved",
+              "interpretation_failed": "could not be interpreted (a program error)"}

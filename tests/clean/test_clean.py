@@ -294,3 +294,26 @@ def test_a_figure_the_reader_loses_is_named_and_the_accounting_fails(tmp_path, m
     assert s["cells_unaccounted"] == len(lost["cells"]) >= 1 and not s["accounting_holds"]
     assert all(c in problem for c in lost["cells"]) and "not read as values" in problem
     assert "不成立" in clean.headline(s)
+
+
+def test_a_value_that_breaks_the_interpreter_is_quarantined_not_fatal(tmp_path, monkeypatch):
+    # whatever goes wrong with one value, the run goes on and the value is accounted for, at its cell
+    from analysis.returns import parse
+
+    honest = parse.parse_sex
+
+    def broken(raw):
+        if raw == "男":
+            raise RuntimeError("boom")
+        return honest(raw)
+
+    monkeypatch.setattr(parse, "parse_sex", broken)
+    result = run(tmp_path, "C1.9c,2023,偃师区,女,70,,,\nC1.9c,2023,偃师区,男,71,,,\n")
+    assert len(result.observations) == 1
+    q = only_quarantined_of(result)
+    assert (q["reason"], q["source_cell"]) == ("interpretation_failed", "E3") and "程序错误" in q["message"]
+
+
+def only_quarantined_of(result) -> pd.Series:
+    assert len(result.quarantine) == 1
+    return result.quarantine.iloc[0]
