@@ -193,6 +193,11 @@ def test_clean_command_writes_tables_and_exits_by_outcome(tmp_path):
     assert q[["source_file", "source_cell", "reason"]].values.tolist() == [["bad.csv", "E2", "not_a_number"]]
     missing = runner.invoke(app, ["clean", "--raw", str(tmp_path / "nowhere"), "--out", str(out)])
     assert missing.exit_code == 2 and "does not exist" in missing.output
+    # an unreadable file alone, every value clean: still exit 1, the file named
+    (raw / "bad.csv").unlink()
+    (raw / "damaged.xlsx").write_bytes(b"PK\x03\x04 not a zip")
+    unreadable = runner.invoke(app, ["clean", "--raw", str(raw), "--out", str(out)])
+    assert unreadable.exit_code == 1 and "damaged.xlsx" in unreadable.output
 
 
 def test_a_failed_write_leaves_the_previous_tables_whole(tmp_path, monkeypatch):
