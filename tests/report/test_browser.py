@@ -48,3 +48,16 @@ def test_broken_images_dead_links_and_script_errors_are_caught(tmp_path):
     assert "link to 'nowhere.html', which does not exist" in text
     assert "link to '#nope', which is not an anchor of the page" in text
     assert "script error" in text and "undefinedFunction" in text
+
+
+def test_check_pages_exits_1_naming_the_page_that_fails(tmp_path):
+    from typer.testing import CliRunner
+
+    from analysis.pipeline.cli import app
+
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "index.html").write_text('<html><body><a href="bad.html">x</a></body></html>', encoding="utf-8")
+    (reports / "bad.html").write_text('<html><body><img src="missing.png"></body></html>', encoding="utf-8")
+    result = CliRunner().invoke(app, ["check-pages", "--reports", str(reports), "--screenshots", str(tmp_path / "s")])
+    assert result.exit_code == 1 and "bad.html" in result.output and "image that did not load" in result.output
