@@ -70,6 +70,10 @@ def test_a_value_that_disagrees_with_its_counts_is_kept_and_flagged(tmp_path):
         ("W1.2a,2022,偃师区,合计,,,5,4,\n", "numerator_exceeds_denominator", "G2", "5",
          "numerator 5 is larger than denominator 4"),
         ("W1.2a,2022,偃师区,合计,,,-1,4000\n", "out_of_range", "G2", "-1", "numerator -1 is negative"),
+        # a bad denominator is reported at the denominator's own cell, not the numerator's or the value's
+        ("W1.2a,2022,偃师区,合计,,,1,-4000\n", "out_of_range", "H2", "-4000", "denominator -4000 is negative"),
+        ("W1.2a,2022,偃师区,合计,,,1,四千\n", "not_a_number", "H2", "四千", "denominator: '四千' is not a number"),
+        ("W1.2a,2022,偃师区,合计,,,0,0\n", "no_value", "G2", "0", "no value of '/10万' can be computed"),
         ("X9.9,2023,偃师区,合计,5,,,\n", "unknown_indicator", "E2", "X9.9", "'X9.9' is not an indicator"),
         ("C1.9c,2023,火星镇,合计,70,,,\n", "unknown_area", "E2", "火星镇", "'火星镇' is not an area"),
         ("C1.9c,2023,偃师区,未知,70,,,\n", "unknown_sex", "E2", "未知", "'未知' is not a sex label"),

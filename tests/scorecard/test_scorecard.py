@@ -124,6 +124,13 @@ def test_status_thresholds_come_from_the_params_file(settings):
     assert scorecard.level_status(0.5, True, likely, unlikely) == "at_risk"
     assert scorecard.level_status(0.2, False, likely, unlikely) == "off_track"
     assert scorecard.level_status(math.nan, False, likely, unlikely) == "insufficient_data"
+    # on the cut-offs themselves (with 2,000 paths P lands on them: 1,320/2,000 = 0.66): 有望实现 from
+    # 0.66 on ("P(meet) >= likely"), 难以实现 up to and including 0.33
+    assert scorecard.level_status(1320 / 2000, False, likely, unlikely) == "on_track"
+    assert scorecard.level_status(1319 / 2000, False, likely, unlikely) == "at_risk"
+    assert scorecard.level_status(660 / 2000, False, likely, unlikely) == "off_track"
+    assert scorecard.level_status(661 / 2000, False, likely, unlikely) == "at_risk"
+    assert scorecard.direction_status(1320 / 2000, 0.1, likely) == "improving"
     assert scorecard.direction_status(0.8, 0.1, likely) == "improving"
     assert scorecard.direction_status(0.1, 0.7, likely) == "worsening"
     assert scorecard.direction_status(0.4, 0.4, likely) == "no_clear_change"
