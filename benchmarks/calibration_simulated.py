@@ -94,7 +94,7 @@ class Family:
 
     @property
     def observed_years(self) -> np.ndarray:
-        return YEARS[(YEARS >= self.first_observed) & (YEARS <= LAST_OBSERVED)]
+        return YEARS[(self.first_observed <= YEARS) & (YEARS <= LAST_OBSERVED)]
 
 
 FAMILIES = [
