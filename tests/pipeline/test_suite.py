@@ -199,6 +199,19 @@ def test_only_reruns_one_notebook_and_keeps_the_other_pages(tmp_path, short_run)
     assert 'href="00_overview.html"' in index and 'href="10_catalog.html"' in index
 
 
+@pytest.mark.slow
+def test_a_whole_run_drops_the_pages_of_the_previous_run(tmp_path, short_run):
+    # a page of an indicator no longer warned must not linger from an earlier run
+    reports, outputs = tmp_path / "reports", tmp_path / "outputs"
+    assert runner.invoke(app, ["run", "--params", short_run, "--reports", str(reports),
+                               "--outputs", str(outputs)]).exit_code == 0
+    (reports / "70_indicator_C1.9c.html").write_text("<html>stale</html>", encoding="utf-8")
+    assert runner.invoke(app, ["run", "--params", short_run, "--reports", str(reports),
+                               "--outputs", str(outputs)]).exit_code == 0
+    assert not (reports / "70_indicator_C1.9c.html").exists()
+    assert (reports / "00_overview.html").is_file() and (reports / "10_catalog.html").is_file()
+
+
 def test_the_per_indicator_notebook_renders_one_page_per_indicator(tmp_path):
     path = tmp_path / "run.yaml"
     path.write_text("notebooks: [00_overview]\nparameters: {raw_dir: data/raw}\n"
