@@ -217,6 +217,28 @@ def test_a_failed_write_leaves_the_previous_tables_whole(tmp_path, monkeypatch):
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
+def test_a_write_that_fails_half_way_leaves_every_previous_table_whole(tmp_path, monkeypatch):
+    # the tables are one set: a failure writing the third leaves the first two as they were too
+    raw, out = tmp_path / "raw", tmp_path / "processed"
+    raw.mkdir()
+    (raw / "ok.csv").write_text(HEADER + "C1.9c,2023,偃师区,合计,70,,,\n", encoding="utf-8")
+    clean.write(clean.clean(raw), out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (raw / "ok.csv").write_text(HEADER + "C1.9c,2023,偃师区,合计,71,,,\n", encoding="utf-8")
+    result = clean.clean(raw)
+    honest = pd.DataFrame.to_parquet
+
+    def failing(frame, path, *args, **kwargs):
+        if "missing" in str(path):
+            raise OSError("disk full")
+        return honest(frame, path, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", failing)
+    with pytest.raises(OSError, match="disk full"):
+        clean.write(result, out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
 def test_a_rate_on_few_events_is_not_flagged_for_its_sampling_noise(tmp_path):
     """One maternal death in ten years among 4,000 births a year: the ratio goes 0 → 25 /10万
     → 0 by chance alone (one death moves it by 25), not by a reporting error."""
