@@ -219,3 +219,19 @@ def test_a_share_set_at_congresses_states_the_last_congress_against_its_comparat
     row = frame[frame["indicator_id"] == "W4.2b"].iloc[0]
     assert row["status"] == "insufficient_data"
     assert "2021年为32.4%，同年女党员比例（W4.2a）为29.4%，不低于后者" in row["reason_zh"]
+
+
+def test_a_target_is_judged_on_the_figure_that_will_be_published(cat):
+    # 初中生近视率 published to one decimal: every simulated 2030 value is a figure of one decimal, so
+    # 60.04 (published 60.0, which meets 60%以下) is never counted as a miss
+    from analysis import trends
+    from analysis.scorecard.context import Context
+
+    values = [63.1, 62.8, 62.4, 62.1, 61.7, 61.5, 61.0, 60.8, 60.4, 60.1]
+    obs = table(observation_rows("C1.9c", YEARS, values), cat)
+    models = trends.project_observations(obs, cat.indicators).models
+    ctx = Context(obs, models, cat, load_settings(), "annual", 2024)
+    paths, why = ctx.paths("C1.9c", "district", "total")
+    assert paths is not None, why
+    tenths = paths.values * 10
+    assert np.allclose(tenths, np.round(tenths))
