@@ -91,6 +91,23 @@ def check_pages(reports_dir: str | Path = config.REPORTS_DIR, screenshots_dir: s
     return results
 
 
+#: In the page: the distinct non-ASCII characters of its text (up to 40) that Chromium draws exactly
+#: as it draws a code point no font has (U+10FFFD, private use) — an empty box, not a glyph: a page
+#: of Chinese without a CJK font passes every other check and is unreadable.
+MISSING_GLYPHS_JS = """() => {
+  const font = getComputedStyle(document.body).fontFamily;
+  const canvas = document.createElement('canvas');
+  canvas.width = 48; canvas.height = 48;
+  const g = canvas.getContext('2d');
+  const draw = (t) => { g.clearRect(0, 0, 48, 48); g.font = `32px ${font}`; g.fillText(t, 4, 38);
+                        return canvas.toDataURL(); };
+  const box = draw(String.fromCodePoint(0x10FFFD));
+  const chars = [...new Set([...document.body.innerText].filter(c => c.codePointAt(0) > 0x2FFF
+                                                                && !/\\s/.test(c)))].slice(0, 40);
+  return chars.filter(c => draw(c) === box);
+}"""
+
+
 def _check_one(browser, path: Path, shot: Path, width: int) -> PageCheck:
     result = PageCheck(page=path.name, screenshot=shot)
     page = browser.new_page(viewport={"width": width, "height": 900})
@@ -104,6 +121,10 @@ def _check_one(browser, path: Path, shot: Path, width: int) -> PageCheck:
     hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
     anchors = set(page.eval_on_selector_all("[id], a[name]", "els => els.map(e => e.id || e.getAttribute('name'))"))
     result.problems += _link_problems(path, hrefs, anchors)
+    boxes = page.evaluate(MISSING_GLYPHS_JS)
+    if boxes:
+        result.problems.append("characters drawn as empty boxes (no font has them): " + " ".join(boxes)
+                               + " — install fonts-noto-cjk")
     page.screenshot(path=str(shot), full_page=True)
     page.close()
     return result

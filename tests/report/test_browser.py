@@ -61,3 +61,17 @@ def test_check_pages_exits_1_naming_the_page_that_fails(tmp_path):
     (reports / "bad.html").write_text('<html><body><img src="missing.png"></body></html>', encoding="utf-8")
     result = CliRunner().invoke(app, ["check-pages", "--reports", str(reports), "--screenshots", str(tmp_path / "s")])
     assert result.exit_code == 1 and "bad.html" in result.output and "image that did not load" in result.output
+
+
+def test_characters_no_font_can_draw_are_caught(tmp_path):
+    # Chinese draws (fonts-noto-cjk); Old Hungarian (U+10C80 …) has no font here: drawn as empty boxes,
+    # which a screenshot of the right size would never reveal
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "zh.html").write_text("<html><body><p>偃师区妇女儿童发展规划监测报告</p></body></html>",
+                                     encoding="utf-8")
+    (reports / "boxes.html").write_text("<html><body><p>监测 \U00010C80\U00010C81</p></body></html>",
+                                        encoding="utf-8")
+    results = {r.page: r for r in browser.check_pages(reports, tmp_path / "shots")}
+    assert results["zh.html"].problems == []
+    assert any("empty boxes" in p and "\U00010C80" in p for p in results["boxes.html"].problems)
