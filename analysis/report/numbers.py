@@ -28,6 +28,18 @@ def fmt(v: float, unit: str = "") -> str:
     return f"{text}{unit}"
 
 
+def fmt_difference(v: float, unit: str = "", digits: int = 2) -> str:
+    """A difference or a spread of values in ``unit`` as a report writes it: in the difference's
+    own unit (个百分点 for %, 个千分点 for ‰) and to ``digits`` significant digits — a year-to-year
+    noise is known to two digits at best ("±0.61个百分点", not "±0.6125%")."""
+    if v is None or not np.isfinite(v):
+        return "—"
+    text = f"{v:.{digits}g}"
+    if "e" in text:
+        text = f"{v:.{digits}f}"
+    return f"{text}{difference_unit(unit)}"
+
+
 def pct(p: float) -> str:
     """A probability in per cent."""
     return "—" if p is None or not np.isfinite(p) else f"{100 * p:.0f}%"

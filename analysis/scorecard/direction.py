@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.report.labels import GAP_LABELS
-from analysis.report.numbers import difference_unit, fmt, pct
+from analysis.report.numbers import difference_unit, fmt, fmt_difference, pct
 from analysis.scorecard.context import Context, Series, series_z, window
 from analysis.scorecard.pace import observed_pace
 from analysis.scorecard.probability import (
@@ -140,8 +140,9 @@ def direction_row(entry: pd.Series, area: str, sex: str, breakdown: str, ctx: Co
         row["reason_zh"] = (f"{row['p_of_zh']}的概率为{pct(better)}，"
                             f"{'低' if sign > 0 else '高'}于它的概率为{pct(worse)}")
         if reversal(s.years, series_z(s, scale), sign, pace.sigma, st.reversal_run, st.reversal_min_sd):
+            back = fmt_difference(s.values[-1] - s.values[-2], row["unit"] or "")
             _add_warning(row, "reversal", f"此前连续{st.reversal_run}年向规划方向变化，{s.latest_year}年反向变化"
-                                          f"{fmt(s.values[-1] - s.values[-2], row['unit'] or '')}（超过年度波动）", st)
+                                          f"{back}（超过年度波动）", st)
     _quality_warning(row, s, ctx)
     return _finish(row, ctx)
 

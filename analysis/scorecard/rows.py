@@ -12,7 +12,7 @@ import pandas as pd
 
 from analysis import kinds
 from analysis.catalog import target_text
-from analysis.report.numbers import difference_unit, fmt, pct
+from analysis.report.numbers import difference_unit, fmt, fmt_difference, pct
 from analysis.returns import parse
 from analysis.scorecard.context import Context, Series, series_z, window
 from analysis.scorecard.pace import Pace, observed_pace, pace_band, pace_ratio, required_pace
@@ -343,18 +343,18 @@ def _series_warnings(row: dict, entry: pd.Series, s: Series, scale: Scale, pace:
         if reversal(s.years, z, sign, pace.sigma, st.reversal_run, st.reversal_min_sd):
             change = s.values[-1] - s.values[-2]
             _add_warning(row, "reversal", f"此前连续{st.reversal_run}年向目标方向变化，{s.latest_year}年反向变化"
-                                          f"{fmt(change, unit)}（超过年度波动）", st)
+                                          f"{fmt_difference(change, unit)}（超过年度波动）", st)
     change = required_change(row["baseline_value"], kind, target, tolerance)
     counts = small_counts(s, level_unit, target, kind, scale.per, change) \
         if scale.family in ("poisson", "binomial") else None
     if counts is not None:
         text = (f"按最近一年分母约{counts['n']:,.0f}计，1例即相当于{fmt(counts['one'], unit)}，"
-                f"一年数值的抽样波动约±{fmt(counts['sd'], unit)}")
+                f"一年数值的抽样波动约±{fmt_difference(counts['sd'], unit)}")
         if counts["below_one"]:
             text += f"；目标{fmt(target, unit)}低于1例对应的数值，意味着全年不能发生1例"
         else:
             text += (f"，大于规划要求的全部变化（由基期的{fmt(row['baseline_value'], unit)}到目标"
-                     f"{fmt(target, unit)}，{fmt(counts['change'], unit)}）")
+                     f"{fmt(target, unit)}，{fmt_difference(counts['change'], unit)}）")
         text += "；单一年份的数值无法反映所需的变化，宜用多年合计数值评估"
         _add_warning(row, "small_counts", text, st)
     else:
@@ -364,10 +364,11 @@ def _series_warnings(row: dict, entry: pd.Series, s: Series, scale: Scale, pace:
             noise_unit = pace.sigma * scale.unit_per_z(level_unit)
             if hit[0] == "near":
                 text = (f"当前水平约{fmt(level_unit, unit)}，距目标线仅约{hit[1]:.1f}个年度波动标准差"
-                        f"（年度波动约±{fmt(noise_unit, unit)}），个别年份可能落在目标线的另一侧")
+                        f"（年度波动约±{fmt_difference(noise_unit, unit)}），个别年份可能落在目标线的另一侧")
             else:
                 need = row["required_annual_change"] * scale.unit_per_z(level_unit)
-                text = (f"年度波动约±{fmt(noise_unit, unit)}，是每年所需变化（{fmt(need, unit)}）的{hit[1]:.1f}倍，"
+                text = (f"年度波动约±{fmt_difference(noise_unit, unit)}，是每年所需变化（{fmt_difference(need, unit)}）"
+                        f"的{hit[1]:.1f}倍，"
                         "单一年份的变化难以说明进度")
             _add_warning(row, "volatile", text, st)
     _quality_warning(row, s, ctx)

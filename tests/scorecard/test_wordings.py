@@ -6,6 +6,7 @@ observations → the projection engine → ``scorecard.assess_frame`` → the re
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -235,3 +236,12 @@ def test_a_target_is_judged_on_the_figure_that_will_be_published(cat):
     assert paths is not None, why
     tenths = paths.values * 10
     assert np.allclose(tenths, np.round(tenths))
+
+
+def test_warnings_give_differences_of_rates_in_percentage_points_to_two_digits(cat):
+    # 初中生近视率 near its 60 % line with noise: the volatility warning speaks of 个百分点, not "%"
+    values = [61.3, 59.2, 61.8, 58.9, 61.1, 59.6, 60.9, 58.8, 61.4, 59.9]
+    row = head_of(observation_rows("C1.9c", YEARS, values), cat)
+    assert "volatile" in row["warning_codes"]
+    noise = re.search(r"年度波动约±([0-9.]+)(\S+?)[），，]", row["warnings"])
+    assert noise and noise.group(2) == "个百分点" and len(noise.group(1).replace(".", "").lstrip("0")) <= 2
