@@ -22,7 +22,7 @@ from analysis.gaps.measures import (
 )
 from analysis.gaps.pairs import GapResult, analyse_gaps
 from analysis.gaps.settings import TARGET_CODES, GapSettings, Inputs
-from analysis.report.labels import GAP_STATUS_LABELS
+from analysis.report.labels import GAP_STATUS_LABELS, engine_reason_zh
 from analysis.trends.records import simulate_paths
 
 log = logging.getLogger(__name__)
@@ -74,8 +74,8 @@ def narrowing_judgement(entry: pd.Series, inputs: Inputs, cat: Catalog, settings
                      "gap_baseline": row["baseline_gap"], "gap_now": row["latest_gap"],
                      "gap_2030": row["gap_2030"], "baseline_small": row["baseline_small"],
                      "now_small": row["latest_small"], "status": TARGET_CODES[row["status"]],
-                     "reason": row["note"] or f"{gap_of} 区级{'城乡' if kind != 'sex' else '性别'}差距："
-                                              f"{GAP_STATUS_LABELS[row['status']]}"}
+                     "reason": engine_reason_zh(row["note"]) or (f"{gap_of} 区级{'城乡' if kind != 'sex' else '性别'}"
+                                                                 f"差距：{GAP_STATUS_LABELS[row['status']]}")}
 
 
 def _own_gap(inputs: Inputs, ind: str, settings: GapSettings) -> dict[str, Any]:
@@ -90,7 +90,7 @@ def _own_gap(inputs: Inputs, ind: str, settings: GapSettings) -> dict[str, Any]:
         paths = simulate_paths(ind, "district", "total", models=inputs.models, n_sims=settings.n_sims,
                                      seed=settings.seed)
     except (KeyError, ValueError) as exc:
-        return {"gap_now": now, "reason": f"无法预测：{exc}"}
+        return {"gap_now": now, "reason": f"无法预测：{engine_reason_zh(exc)}"}
     h, window = horizon_columns(paths.years, settings)
     level = paths.values[:, window].mean(axis=1)
     p = narrowing_probability(level, now)

@@ -28,6 +28,7 @@ from analysis.report.labels import (
     PARITY_POSITION_LABELS,
     POSITION_LABELS,
     area_label,
+    engine_reason_zh,
 )
 
 log = logging.getLogger(__name__)
@@ -170,7 +171,7 @@ def gap_table(result: GapResult, cat: Catalog, settings: GapSettings, scopes: Se
             f"{settings.horizon}年预测差值（80%区间）": interval,
             "P(缩小)": _fmt(r.p_narrower, 2),
             "P(扩大)": _fmt(r.p_wider, 2),
-            "判断": GAP_STATUS_LABELS[r.status] + (f"（{r.note}）" if r.note else ""),
+            "判断": GAP_STATUS_LABELS[r.status] + (f"（{engine_reason_zh(r.note)}）" if r.note else ""),
         })
     return pd.DataFrame(rows)
 
@@ -279,7 +280,7 @@ def share_table(shares: pd.DataFrame, settings: GapSettings) -> pd.DataFrame:
                 if np.isfinite(r.projection_2030) else "—"),
             f"P({settings.horizon}年在区间内)": _fmt(r.p_in_band, 2),
             "P(更接近均等)": _fmt(r.p_closer_to_parity, 2),
-            "说明": r.note,
+            "说明": engine_reason_zh(r.note) if isinstance(r.note, str) else r.note,
         })
     return pd.DataFrame(rows)
 

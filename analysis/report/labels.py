@@ -9,6 +9,8 @@ it for the words they put in their tables.
 
 from __future__ import annotations
 
+import re
+
 from analysis.report.numbers import difference_unit
 
 # --- areas, sexes, statuses (Chinese labels of statuses come from params/assessment.yaml) ---
@@ -192,3 +194,27 @@ REASONS_EN = {"unknown_indicator": "indicator not in the catalog", "not_a_year":
               "not_asked": "value in a grey cell the form does not ask for",
               "formula_not_computed": "a formula whose result was never saved",
               "interpretation_failed": "could not be interpreted (a program error)"}
+
+
+#: the projection engine's reasons for not projecting a series (analysis/trends/batch.py), in Chinese
+_ENGINE_REASONS_ZH = (
+    (r"only (\d+) points?: a trend needs at least (\d+)", r"仅有\1个观测值，至少需要\2个才能判断趋势"),
+    (r"qualitative indicator: no unit in the catalog, nothing to project", "定性指标，目录中没有计量单位，不作预测"),
+    (r"unit not in params/units\.yaml: its kind and range are unknown",
+     "计量单位不在 params/units.yaml 中，无法确定其类型和取值范围"),
+    (r"indicator not in the catalog: unit and range unknown", "指标不在目录中，计量单位和取值范围未知"),
+    (r"no projection for this series \(run the projection stage\)", "该序列尚无预测（请先运行预测步骤）"),
+    (r"series (\S+?)/(\S+?)/(\S+?) was not projected: ", r"序列 \1/\2/\3 未作预测："),
+    (r"not projected: ", "未作预测："),
+)
+
+
+def engine_reason_zh(text: str) -> str:
+    """An engine's reason (``projection_models.reason``, the error of ``simulate_paths``) in Chinese,
+    for a Chinese page: "only 1 point: a trend needs at least 2" → "仅有1个观测值，至少需要2个才能判断趋势"."""
+    if text is None or (isinstance(text, float) and text != text):
+        return ""
+    out = str(text)
+    for pattern, zh in _ENGINE_REASONS_ZH:
+        out = re.sub(pattern, zh, out)
+    return out

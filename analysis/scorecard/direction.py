@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.report.labels import GAP_LABELS
+from analysis.report.labels import GAP_LABELS, engine_reason_zh
 from analysis.report.numbers import difference_unit, fmt, fmt_difference, pct
 from analysis.scorecard.context import Context, Series, series_z, window
 from analysis.scorecard.pace import observed_pace
@@ -125,7 +125,7 @@ def direction_row(entry: pd.Series, area: str, sex: str, breakdown: str, ctx: Co
             return _finish(_insufficient(row, "the test of the wording cannot be made", test), ctx)
         paths, why = ctx.paths(entry["id"], area, sex)
         if paths is None:
-            return _finish(_insufficient(row, why, "该序列没有预测（" + why + "）"), ctx)
+            return _finish(_insufficient(row, why, "该序列没有预测（" + engine_reason_zh(why) + "）"), ctx)
         row["model"] = paths.model
         if target_year not in paths.years:
             return _finish(_insufficient(row, f"the paths do not reach {target_year}",
@@ -293,7 +293,8 @@ def relative_row(entry: pd.Series, ctx: Context) -> dict:
     ps, why = ctx.paths(entry["id"], ctx.area, "total")
     po, why_o = ctx.paths(other_id, ctx.area, "total")
     if ps is None or po is None:
-        return _finish(_insufficient(row, why or why_o, "该序列或对比序列没有预测（" + (why or why_o) + "）"), ctx)
+        why_zh = engine_reason_zh(why or why_o)
+        return _finish(_insufficient(row, why or why_o, f"该序列或对比序列没有预测（{why_zh}）"), ctx)
     row["model"] = f"{ps.model} | {other_id}: {po.model}"
     own_T = ps.values[:, int(np.flatnonzero(ps.years == target_year)[0])]
     other_T = po.values[:, int(np.flatnonzero(po.years == target_year)[0])]

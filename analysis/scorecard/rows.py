@@ -12,6 +12,7 @@ import pandas as pd
 
 from analysis import kinds
 from analysis.catalog import target_text
+from analysis.report.labels import engine_reason_zh
 from analysis.report.numbers import difference_unit, fmt, fmt_difference, pct
 from analysis.returns import parse
 from analysis.scorecard.context import Context, Series, series_z, window
@@ -261,7 +262,7 @@ def level_row(entry: pd.Series, area: str, sex: str, breakdown: str, ctx: Contex
     else:
         paths, why = ctx.paths(entry["id"], area, sex)
         if paths is None:
-            return _finish(_insufficient(row, why, "该序列没有预测（" + why + "）"), ctx), None
+            return _finish(_insufficient(row, why, "该序列没有预测（" + engine_reason_zh(why) + "）"), ctx), None
         row["model"] = paths.model
         years, values = paths.years, paths.values
         if target_year <= s.latest_year:

@@ -197,3 +197,13 @@ def test_the_probability_words_bounds_are_the_settings(tmp_path):
     assert report.probability_words(0.07, "zh", wider) == "低于10%"
     assert report.probability_words(0.93, "en", wider) == "over 90%"
     assert report.probability_words(0.03, "zh", shipped) == "低于5%"
+
+
+def test_the_engines_reasons_reach_a_chinese_page_in_chinese():
+    from analysis.report.labels import engine_reason_zh
+
+    assert engine_reason_zh("series W2.9b/national/female was not projected: only 1 point: a trend needs at least 2") \
+        == "序列 W2.9b/national/female 未作预测：仅有1个观测值，至少需要2个才能判断趋势"
+    assert engine_reason_zh("无法预测：not projected: only 3 points: a trend needs at least 2") \
+        == "无法预测：未作预测：仅有3个观测值，至少需要2个才能判断趋势"
+    assert engine_reason_zh(None) == "" and engine_reason_zh("") == ""
