@@ -92,6 +92,7 @@ class ProjectionSettings:
     default_model: str
     shrink_tau: float
     slope_prior_sd: float
+    sparse_events: int
     damped_alpha: tuple[float, ...]
     damped_beta: tuple[float, ...]
     damped_phi: tuple[float, ...]

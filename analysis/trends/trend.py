@@ -96,8 +96,9 @@ class TrendFit(Fitted):
             out.append(f"overdispersion: Pearson chi2/df = {phi_hat:.2f} (p = {p:.3g}); covariance scaled by it "
                        "(quasi-likelihood) and sampling noise widened to match")
         if glm.penalized[g]:
-            out.append(f"every event in the first or last year: the likelihood has no finite maximum, the slope "
-                       f"has a normal prior (sd {self.slope_prior_sd} per year on the link scale)")
+            out.append(f"every event in the first or last year, or only a few events: the likelihood cannot pin "
+                       f"the slope down, which has a normal prior (sd {self.slope_prior_sd} per year on the link "
+                       "scale)")
         if not glm.converged[g]:
             out.append("the GLM did not converge")
         return out
@@ -136,7 +137,8 @@ class TrendCandidate(Candidate):
         if rows.counts.any():
             c = np.flatnonzero(rows.counts)
             glm = fit_glm(rows.y[c], rows.e[c], rows.mask[c], x, rows.family[c],
-                          None if weights is None else weights[c], slope_prior_sd=settings.slope_prior_sd)
+                          None if weights is None else weights[c], slope_prior_sd=settings.slope_prior_sd,
+                          sparse_events=settings.sparse_events)
             for attr in ("xc", "a", "b", "var_a", "var_b", "s2", "df"):
                 getattr(line, attr)[c] = getattr(glm, attr)
         shrink = None

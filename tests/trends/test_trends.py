@@ -527,6 +527,26 @@ def test_a_binomial_series_of_only_successes_projects_near_100_percent():
     assert float(special.expit(fit.a[0])) == pytest.approx(0.9375)
 
 
+def test_two_deaths_in_ten_years_do_not_make_a_runaway_slope():
+    """Maternal deaths 0,…,0,1,1 among ~4,000 births (found by benchmarks/calibration_simulated.py):
+    the maximum is finite, but the slope it gives (+1.07 a year) would put 2030 at thousands per
+    10万. With fewer than ``sparse_events`` events the slope gets the normal prior; with many
+    events the fit is statsmodels' own (the tests above)."""
+    settings = SETTINGS()
+    y = np.array([[0, 0, 0, 0, 0, 0, 0, 0, 1, 1.0]])
+    e = np.full_like(y, 4000.0)
+    mask = np.ones_like(y, bool)
+    x = np.arange(2015, 2025) - 2000.0
+    free = trends.fit_glm(y, e, mask, x, np.array([trends.POISSON]), slope_prior_sd=settings.slope_prior_sd)
+    held = trends.fit_glm(y, e, mask, x, np.array([trends.POISSON]), slope_prior_sd=settings.slope_prior_sd,
+                          sparse_events=settings.sparse_events)
+    assert settings.sparse_events == 5 and free.b[0] > 0.8 and not free.penalized[0]
+    assert held.penalized[0] and 0 < held.b[0] < 0.3
+    many = trends.fit_glm(y + 20, e, mask, x, np.array([trends.POISSON]), slope_prior_sd=settings.slope_prior_sd,
+                          sparse_events=settings.sparse_events)
+    assert not many.penalized[0]
+
+
 def test_a_comparator_published_as_bounds_lends_no_trend(cat):
     """National vaccination coverage reported as "99%以上" then "90%以上" is wording, not a decline:
     the district series is not shrunk toward it."""
