@@ -139,18 +139,35 @@ def scorecard_table(result: Assessment, cat: Catalog, plan: str | None = None, h
     sc = sc[keep & ((sc["plan"] == plan) if plan else True)]
     fields = cat.fields or {}
     unit = sc["unit"].fillna("")
-    latest = [f"{fmt(v, u)}（{int(y)}年）" if pd.notna(y) else "—"
-              for v, u, y in zip(sc["latest_value"], unit, sc["latest_year"], strict=True)]
-    proj = [f"{fmt(m)}（{fmt(lo)}—{fmt(hi)}）" if pd.notna(m) else "—"
-            for m, lo, hi in zip(sc["projection_2030"], sc["lo80"], sc["hi80"], strict=True)]
+    counts = sc["counts_zh"].fillna("") if "counts_zh" in sc else pd.Series("", index=sc.index)
+    # a gap between two handfuls of events: its single-year value is not published (gaps page)
+    hidden = (sc["target_kind"] == "direction") & (counts != "")
+    latest = ["计数过少，不公布" if h else f"{fmt(v, u)}（{int(y)}年）" if pd.notna(y) else "—"
+              for v, u, y, h in zip(sc["latest_value"], unit, sc["latest_year"], hidden, strict=True)]
+    # a value that can take only a few values is not given as a rate's interval (见说明: in events)
+    proj = ["按例数判断（见说明）" if c else f"{fmt(m)}（{fmt(lo)}—{fmt(hi)}）" if pd.notna(m) else "—"
+            for m, lo, hi, c in zip(sc["projection_2030"], sc["lo80"], sc["hi80"], counts, strict=True)]
+    notes = [_row_note(r) for _, r in sc.iterrows()]
     return pd.DataFrame({
         "领域": [fields.get(f"{p}{f}", {}).get("zh", f"{p}{f}") for p, f in zip(sc["plan"], sc["field"], strict=True)],
         "编号": sc["indicator_id"], "指标": sc["name_zh"],
         "地区/分组": [_area_words(a, s) for a, s in zip(sc["area"], sc["sex"], strict=True)],
         "目标": sc["target_text"], "最近值": latest, "目标年份预测（80%区间）": proj,
         "达标（向好）概率": [pct(p) for p in sc["p_meet"]], "状态": sc["status_zh"],
-        "说明": sc["reason_zh"], "预警": sc["warnings"],
+        "说明": notes, "预警": sc["warnings"],
     }).reset_index(drop=True)
+
+
+def _row_note(r: pd.Series) -> str:
+    """The 说明 of a scorecard row: the row's counts (a value that can take only a few values, with
+    the probability of what it is of) before its reason."""
+    counts, p_of, reason = str(r.get("counts_zh") or ""), str(r.get("p_of_zh") or ""), str(r.get("reason_zh") or "")
+    if not counts or "计数过少" in reason:  # nothing to add, or the reason says it already (a gap's judgement)
+        return reason
+    parts = [counts]
+    if p_of and pd.notna(r.get("p_meet")):
+        parts.append(f"{p_of}的概率为{pct(r['p_meet'])}")
+    return "；".join(p for p in [*parts, reason] if p)
 
 
 def status_colours(settings: AssessmentSettings) -> dict[str, str]:

@@ -245,3 +245,15 @@ def test_warnings_give_differences_of_rates_in_percentage_points_to_two_digits(c
     assert "volatile" in row["warning_codes"]
     noise = re.search(r"年度波动约±([0-9.]+)(\S+?)[），，]", row["warnings"])
     assert noise and noise.group(2) == "个百分点" and len(noise.group(1).replace(".", "").lstrip("0")) <= 2
+
+
+def test_the_scorecard_table_speaks_in_events_where_the_sentence_does(cat):
+    # the table beside the sentence: no "0（0—32）" rate interval for a value that is 0 or ≥ 26/10万
+    deaths = [0, 1, 0, 0, 2, 0, 0, 1, 0, 0]
+    births = [3800.0] * 10
+    rec = observation_rows("W1.2a", YEARS, [1e5 * d / b for d, b in zip(deaths, births, strict=True)],
+                           num=deaths, den=births)
+    table = report.scorecard_table(SimpleNamespace(scorecard=scorecard_of(rec, cat)), cat, "W")
+    row = table[table["编号"] == "W1.2a"].iloc[0]
+    assert row["目标年份预测（80%区间）"] == "按例数判断（见说明）"
+    assert "1例即相当于26.32/10万" in row["说明"] and "2030年不发生1例的概率为" in row["说明"]
