@@ -35,6 +35,8 @@ def headline_text(result: Assessment, lang: str = "zh") -> str:
                  f"{st.label('off_track', 'final')}{c['off_track']}项"]
     else:
         parts = [f"{st.label(s)}{c[s]}项" for s in ("achieved", "on_track", "at_risk", "off_track")]
+        if h.get("broken"):
+            parts[-1] += f"（其中{h['broken']}项{st.broken_label}）"
     parts.append(f"{st.label('insufficient_data')}{c['insufficient_data']}项")
     denom_words = (f"以有数据可判断的{h['denominator']}项为分母" if st.headline_denominator == "assessable"
                    else f"以全部{h['n']}项为分母")

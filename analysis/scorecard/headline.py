@@ -45,6 +45,8 @@ def headline(scorecard: pd.DataFrame, settings: AssessmentSettings) -> dict[str,
         "not_counted": len(not_counted), "not_counted_statuses": not_counted["status"].value_counts().to_dict(),
         "direction": {s: int(dby.get(s, 0)) for s in (*DIRECTION_STATUSES, "insufficient_data")},
         "n_direction": len(direction), "n_qualitative": len(qualitative), "n_targets": len(rows),
+        # of the off-track ones: those a year of the plan period has already missed (a fact)
+        "broken": int((counted["status_zh"] == settings.broken_label).sum()) if "status_zh" in counted else 0,
         "basic": bool(settings.basic_enabled), "basic_share": settings.basic_share,
         "schedule": {k: int((counted["schedule"] == k).sum()) for k in ("ahead", "behind", "met")}
         if "schedule" in counted else {},

@@ -257,3 +257,12 @@ def test_the_scorecard_table_speaks_in_events_where_the_sentence_does(cat):
     row = table[table["编号"] == "W1.2a"].iloc[0]
     assert row["目标年份预测（80%区间）"] == "按例数判断（见说明）"
     assert "1例即相当于26.32/10万" in row["说明"] and "2030年不发生1例的概率为" in row["说明"]
+
+
+def test_the_headline_says_how_many_off_track_targets_have_already_missed_a_year(cat):
+    from analysis.scorecard.headline import headline
+
+    values = [49.0, 50.0, 49.5, 50.5, 50.0, 49.8, 50.2, 47.5, 49.9, 50.1]
+    frame = scorecard_of(observation_rows("W4.8c", YEARS, values), cat)
+    h = headline(frame, load_settings())
+    assert h["broken"] == 1 and h["counts"]["off_track"] >= 1
