@@ -48,5 +48,5 @@ def test_clean_notebook_reports_quarantine_and_writes_the_tables(tmp_path):
     # counted by hand: 2 values read, 1 kept, 1 quarantined
     assert "共读取 2 个文件中的 2 个数值：保留 1 个" in shown and "隔离 1 个" in shown
     assert "模拟数据（synthetic data）" in shown               # the file is synthetic by its name
-    assert "数值：“abc”不是数字" in shown                         # the message in Chinese, escaped as every text from a return
+    assert "数值：“abc”不是数字" in shown    # the message in Chinese, escaped as every text from a return
     assert (processed / "observations.parquet").is_file() and (processed / "quarantine.parquet").is_file()
