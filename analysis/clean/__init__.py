@@ -20,8 +20,19 @@ return itself carries (``derived``, ``lower_bound``).
 """
 
 
-from analysis.clean.stage import (  # noqa: F401
+from analysis.clean.quality import (  # noqa: F401
     COMPARATORS,
+    READ_AS_ZH,
+    coverage,
+    files_report,
+    flagged_for_review,
+    headline,
+    monitored,
+    not_reported,
+    quarantine_table,
+    read_as_zh,
+)
+from analysis.clean.stage import (  # noqa: F401
     OBSERVATION_COLUMNS,
     QUARANTINE_COLUMNS,
     REASONS,
@@ -29,16 +40,9 @@ from analysis.clean.stage import (  # noqa: F401
     CleanResult,
     Rejected,
     clean,
-    coverage,
-    files_report,
     flag_jumps,
     flag_sex_consistency,
-    flagged_for_review,
-    headline,
     interpret,
-    monitored,
-    not_reported,
-    quarantine_table,
     resolve_duplicates,
     sampling_sd,
     summarise,

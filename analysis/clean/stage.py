@@ -8,7 +8,6 @@ import json
 import logging
 import math
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +43,11 @@ REASONS = {
     "formula_not_computed": "公式未计算，请在 Excel 中打开并保存",
     "interpretation_failed": "无法解读（程序错误，请报告）",
 }
+
+
+#: flags that ask for a person's review (the others record what was done)
+REVIEW_FLAGS = ("jump", "sex_sum_mismatch", "total_outside_sex_range", "value_disagrees_with_counts",
+                "qualitative_target")
 
 
 class Rejected(Exception):
@@ -536,100 +540,3 @@ def write(result: CleanResult, out_dir: str | Path = config.PROCESSED_DIR) -> di
                 tmp.unlink()
     log.info("wrote %s", ", ".join(config.display_path(p) for p in targets.values()))
     return targets
-
-
-# --- the data-quality report ---------------------------------------------------------------
-
-COMPARATORS = ("national", "national_urban", "national_rural", "henan", "luoyang")
-#: flags that ask for a person's review (the others record what was done)
-REVIEW_FLAGS = ("jump", "sex_sum_mismatch", "total_outside_sex_range", "value_disagrees_with_counts",
-                "qualitative_target")
-
-
-def monitored(cat: Catalog) -> pd.DataFrame:
-    """The catalog entries the returns should carry: monitorable, with a number to collect."""
-    t = cat.indicators
-    return t[t["monitorable"] & t["kind"].isin(kinds.MEASURED_KINDS)]
-
-
-#: how a file was read, in the words of the data-quality page
-READ_AS_ZH = {"long CSV": "长表 CSV", "legacy sheet": "原有格式工作簿（按映射文件读取）", "mapping": "映射文件",
-              "documentation": "说明文档", "problem": "无法读取"}
-
-
-def read_as_zh(read_as: str) -> str:
-    """How a file was read, in Chinese ("standard return (卫健委, 2024)" → "标准填报表（卫健委，2024年）")."""
-    m = re.fullmatch(r"standard return \((.*), (.*)\)", str(read_as))
-    if m:
-        return f"标准填报表（{m.group(1)}，{m.group(2)}年）"
-    return READ_AS_ZH.get(str(read_as), str(read_as))
-
-
-def files_report(result: CleanResult, cat: Catalog) -> pd.DataFrame:
-    """What arrived: each file, how it was read, its values, and the departments whose
-    indicators it carries (from the catalog), kept and quarantined."""
-    obs, q = result.observations, result.quarantine
-    rows = []
-    for _, f in result.files.iterrows():
-        ids = set(obs.loc[obs["source_file"] == f["file"], "indicator_id"])
-        ids |= set(q.loc[(q["source_file"] == f["file"]) & q["indicator_id"].notna(), "indicator_id"])
-        departments = sorted({cat.indicators.loc[i, "department"] for i in ids if i in cat.indicators.index})
-        rows.append({"文件": f["file"], "读取方式": read_as_zh(f["read_as"]), "部门": "、".join(departments) or "—",
-                     "数值": int(f["values"]), "保留": int((obs["source_file"] == f["file"]).sum()),
-                     "隔离": int((q["source_file"] == f["file"]).sum())})
-    return pd.DataFrame(rows)
-
-
-def coverage(result: CleanResult, cat: Catalog) -> pd.DataFrame:
-    """Values kept per monitored indicator (rows, in plan order) and year (columns), counting
-    every area of the district and every sex; comparators (national …) are left out."""
-    obs = result.observations[~result.observations["area"].isin(COMPARATORS)]
-    ids = list(monitored(cat)["id"])
-    years = sorted(set(result.observations["year"])) or [int(parse.cleaning_rules()["years"]["last"])]
-    table = obs.pivot_table(index="indicator_id", columns="year", values="value", aggfunc="count")
-    table = table.reindex(index=ids, columns=years).fillna(0).astype(int)
-    table.index = [f"{i} {cat.indicators.loc[i, 'name_zh']}" for i in ids]
-    table.columns = [int(c) for c in table.columns]
-    return table
-
-
-def not_reported(result: CleanResult, cat: Catalog) -> pd.DataFrame:
-    """Monitored indicators with no district value at all: what is missing against the catalog."""
-    have = set(result.observations.loc[~result.observations["area"].isin(COMPARATORS), "indicator_id"])
-    m = monitored(cat)
-    m = m[~m["id"].isin(have)]
-    return pd.DataFrame({"编号": m["id"], "指标": m["name_zh"], "报送部门": m["department"]}).reset_index(drop=True)
-
-
-def flagged_for_review(result: CleanResult) -> pd.DataFrame:
-    """Kept values whose flags ask for review, with their location."""
-    obs = result.observations
-    mask = obs["flags"].map(lambda f: bool(set(str(f).split(";")) & set(REVIEW_FLAGS)))
-    labels = {"indicator_id": "指标", "year": "年份", "area": "地区", "sex": "性别", "value": "数值",
-              "unit": "单位", "source_file": "文件", "source_sheet": "工作表", "source_cell": "单元格",
-              "flags": "标记"}
-    return obs.loc[mask, list(labels)].rename(columns=labels).reset_index(drop=True)
-
-
-def quarantine_table(result: CleanResult) -> pd.DataFrame:
-    """The quarantine for readers: location, the value as written, the reason in words."""
-    q = result.quarantine
-    return pd.DataFrame({
-        "文件": q["source_file"], "工作表": q["source_sheet"], "单元格": q["source_cell"],
-        "原始值": q["raw_value"], "指标": q["indicator_id"].fillna("—"), "年份": q["year"],
-        "原因": q["reason"].map(REASONS), "说明": q["message"],
-    })
-
-
-def headline(summary: dict[str, Any]) -> str:
-    """The summary in one paragraph for the report, with the accounting identity stated."""
-    s = summary
-    check = "成立" if s["accounting_holds"] else "不成立（程序错误，请报告）"
-    reasons = "、".join(f"{REASONS.get(k, k)} {v} 个" for k, v in s["quarantined_by_reason"].items())
-    text = (f"共读取 {s['files']} 个文件中的 {s['values_read']} 个数值：保留 {s['observations']} 个"
-            f"（其中 {s['flagged']} 个标记待复核），隔离 {s['quarantined']} 个"
-            + (f"（{reasons}）" if reasons else "") + f"；另有 {s['missing_cells']} 个应填单元格为空或注明无数据。"
-            f"核对：各文件数据区中有数字的单元格逐格核对均已读取，读取数 = 保留数 + 隔离数，{check}。")
-    if s["file_problems"]:
-        text += f" {len(s['file_problems'])} 个文件无法读取，见下文。"
-    return text

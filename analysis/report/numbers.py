@@ -18,11 +18,12 @@ def difference_unit(unit: str) -> str:
     return DIFFERENCE_UNITS_ZH.get(unit, unit)
 
 
-def fmt(v: float, unit: str = "") -> str:
-    """A number as a report writes it (4 significant digits, no trailing zeros) with its unit."""
+def fmt(v: float, unit: str = "", digits: int = 4) -> str:
+    """A number as a report writes it (``digits`` significant digits, 4 by default, no trailing
+    zeros; two decimals where that would need an exponent) with its unit."""
     if v is None or not np.isfinite(v):
         return "—"
-    text = f"{v:.4g}"
+    text = f"{v:.{digits}g}"
     if "e" in text:
         text = f"{v:.2f}"
     return f"{text}{unit}"
@@ -32,12 +33,7 @@ def fmt_difference(v: float, unit: str = "", digits: int = 2) -> str:
     """A difference or a spread of values in ``unit`` as a report writes it: in the difference's
     own unit (个百分点 for %, 个千分点 for ‰) and to ``digits`` significant digits — a year-to-year
     noise is known to two digits at best ("±0.61个百分点", not "±0.6125%")."""
-    if v is None or not np.isfinite(v):
-        return "—"
-    text = f"{v:.{digits}g}"
-    if "e" in text:
-        text = f"{v:.{digits}f}"
-    return f"{text}{difference_unit(unit)}"
+    return fmt(v, difference_unit(unit), digits)
 
 
 def pct(p: float) -> str:

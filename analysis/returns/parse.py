@@ -87,6 +87,13 @@ def is_missing(raw: Any) -> bool:
 
 
 @cache
+def note_prefixes() -> tuple[str, ...]:
+    """How a label or header of notes begins (``params/cleaning.yaml`` note_prefixes: 注, 备注,
+    说明 …), folded: such a row or column holds notes, not values."""
+    return tuple(fold(p) for p in cleaning_rules()["note_prefixes"])
+
+
+@cache
 def _missing_markers() -> frozenset[str]:
     """The missing markers of ``params/cleaning.yaml``, folded (read once per process)."""
     return frozenset(fold(m) for m in cleaning_rules()["missing_markers"])

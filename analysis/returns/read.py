@@ -81,8 +81,8 @@ def read_raw(raw_dir: str | Path) -> RawRead:
             continue
         kind, n_before, m_before = "", len(out.records), len(out.missing)
         try:
-            kind = _read_file(path, rel, out)
-            _reconcile(path, rel, kind, out.records[n_before:], out)
+            kind, wb = _read_file(path, rel, out)
+            _reconcile(path, rel, kind, wb, out.records[n_before:], out)
         except Exception as exc:  # noqa: BLE001 — one bad file never stops the others
             # a file is read whole or not at all: what a failing reader added before it failed goes
             del out.records[n_before:], out.missing[m_before:]
@@ -108,28 +108,26 @@ def accounted_cells(records: list[dict[str, Any]]) -> set[tuple[str, str]]:
             if r.get(f"{part}_raw") is not None and r.get(f"{part}_cell")}
 
 
-def content_cells(path: Path, kind: str) -> set[tuple[str, str]]:
+def content_cells(path: Path, kind: str, wb=None) -> set[tuple[str, str]]:
     """(sheet, cell) of every cell in a file's data region that holds a figure (anything but a
-    blank or a missing marker), counted straight from the file — a second reading, apart from the
-    reader that builds the raw values, so the two can be reconciled."""
+    blank or a missing marker), counted by walking the sheets (or the CSV's rows) — a second
+    reading, apart from the reader that builds the raw values, so the two can be reconciled.
+    ``wb``: the workbook as the reader loaded it (it is not loaded again)."""
     if kind == "long CSV":
         return _csv_content(path)
+    if kind.startswith(("standard return", "legacy sheet")) and wb is None:
+        wb = openpyxl.load_workbook(path, data_only=True)
     if kind.startswith("standard return"):
-        wb = openpyxl.load_workbook(path, data_only=True, read_only=True)
-        try:
-            return template.content_cells(wb)
-        finally:
-            wb.close()
+        return template.content_cells(wb)
     if kind == "legacy sheet":
-        mapping = config.read_yaml(path.with_name(path.name + MAPPING_SUFFIX))
-        return _legacy_content(openpyxl.load_workbook(path, data_only=True), mapping)
+        return _legacy_content(wb, config.read_yaml(path.with_name(path.name + MAPPING_SUFFIX)))
     return set()
 
 
-def _reconcile(path: Path, rel: str, kind: str, records: list[dict[str, Any]], out: RawRead) -> None:
+def _reconcile(path: Path, rel: str, kind: str, wb, records: list[dict[str, Any]], out: RawRead) -> None:
     """Every figure in the file is a raw value: cells of the data region, counted from the file,
     that no raw value came from are each named (a value the reader lost — a program error)."""
-    lost = sorted(content_cells(path, kind) - accounted_cells(records))
+    lost = sorted(content_cells(path, kind, wb) - accounted_cells(records))
     for sheet, cell in lost:
         out.unaccounted.append({"source_file": rel, "source_sheet": sheet, "source_cell": cell})
     if lost:
@@ -142,23 +140,25 @@ def _reconcile(path: Path, rel: str, kind: str, records: list[dict[str, Any]], o
         log.error("%s: %d cells with figures not accounted for: %s", rel, len(lost), where)
 
 
-def _read_file(path: Path, rel: str, out: RawRead) -> str:
+def _read_file(path: Path, rel: str, out: RawRead) -> tuple[str, Any]:
+    """Read one file into ``out``: how it was read, and the workbook when it is one (for the
+    reconciliation, which walks the same cells again)."""
     suffix = path.suffix.lower()
     if path.name.endswith(MAPPING_SUFFIX):
         workbook = path.with_name(path.name[: -len(MAPPING_SUFFIX)])
         if not workbook.is_file():
             raise FileProblem(f"mapping for '{workbook.name}', which is not in the folder",
                               zh=f"这是“{workbook.name}”的映射文件，但文件夹中没有该工作簿")
-        return "mapping"
+        return "mapping", None
     if suffix in DOC_SUFFIXES:
-        return "documentation"
+        return "documentation", None
     if path.stat().st_size == 0:
         raise FileProblem("the file is empty", zh="文件为空")
     if suffix == ".csv":
         records, missing = read_csv(path, rel)
         out.records += records
         out.missing += missing
-        return "long CSV"
+        return "long CSV", None
     if suffix in (".xlsx", ".xlsm"):
         wb = _open_workbook(path, mapped=path.with_name(path.name + MAPPING_SUFFIX).is_file())
         info = template.form_info(wb)
@@ -166,7 +166,7 @@ def _read_file(path: Path, rel: str, out: RawRead) -> str:
             records, missing = template.read_template(wb, info, rel, uncached_formulas(path))
             out.records += records
             out.missing += missing
-            return f"standard return ({info.get('department')}, {info.get('year')})"
+            return f"standard return ({info.get('department')}, {info.get('year')})", wb
         mapping = path.with_name(path.name + MAPPING_SUFFIX)
         if not mapping.is_file():
             raise FileProblem("a workbook that is neither a standard return (it has no hidden sheet "
@@ -177,7 +177,7 @@ def _read_file(path: Path, rel: str, out: RawRead) -> str:
         records, missing = read_legacy(wb, config.read_yaml(mapping), rel, mapping.name, out.problems)
         out.records += records
         out.missing += missing
-        return "legacy sheet"
+        return "legacy sheet", wb
     if suffix == ".xls":
         raise FileProblem("an old-format .xls workbook: save it as .xlsx in Excel and deliver again",
                           zh="这是旧版 .xls 工作簿：请在 Excel 中另存为 .xlsx 后重新报送")
@@ -331,7 +331,7 @@ def read_csv(path: Path, rel: str) -> tuple[list[dict[str, Any]], list[dict[str,
         raise FileProblem(f"no recognisable table: the header row lacks {', '.join(need)} "
                           f"(found: {', '.join(rows[0])})",
                           zh=f"无法识别表格：表头缺少 {'、'.join(need)} 列（现有：{'、'.join(rows[0])}）")
-    notes = tuple(parse.fold(p) for p in parse.cleaning_rules()["note_prefixes"]) + CSV_NOTE_COLUMNS
+    notes = parse.note_prefixes() + CSV_NOTE_COLUMNS
     unread = [f"'{rows[0][i]}' ({get_column_letter(i + 1)}1)" for i, h in enumerate(header)
               if h and i not in columns.values() and not h.startswith(notes)]
     if unread:
@@ -426,14 +426,14 @@ def _check_legacy_header(ws, sheet: str, columns: dict, header_rows: list[int], 
 
 
 def _is_note_label(label: Any) -> bool:
-    notes = tuple(parse.fold(p) for p in parse.cleaning_rules()["note_prefixes"])
+    notes = parse.note_prefixes()
     return label is not None and parse.fold(str(label)).startswith(notes)
 
 
 def _legacy_content(wb, mapping: dict) -> set[tuple[str, str]]:
     """The cells of each mapped sheet's data region that hold a figure: from the first data row
     down, outside the label column, the notes rows and the notes columns."""
-    notes = tuple(parse.fold(p) for p in parse.cleaning_rules()["note_prefixes"])
+    notes = parse.note_prefixes()
     out = set()
     for spec in mapping.get("sheets") or []:
         if not isinstance(spec, dict) or spec.get("sheet") not in wb.sheetnames or not spec.get("first_data_row"):
@@ -443,8 +443,7 @@ def _legacy_content(wb, mapping: dict) -> set[tuple[str, str]]:
         note_cols = {c for c in range(1, ws.max_column + 1) if parse.fold("".join(
             str(_merged_value(ws, r, c) or "") for r in spec.get("header_rows") or [])).startswith(notes)}
         for row in ws.iter_rows(min_row=spec["first_data_row"]):
-            label = row[label_col - 1].value if label_col <= len(row) else None
-            if label is not None and parse.fold(str(label)).startswith(notes):
+            if _is_note_label(row[label_col - 1].value if label_col <= len(row) else None):
                 continue
             out |= {(ws.title, c.coordinate) for c in row if c.column != label_col and c.column not in note_cols
                     and not parse.is_missing(c.value) and str(c.value).strip()}
@@ -502,7 +501,7 @@ def _read_legacy_sheet(ws, spec: dict, rel: str, mapping_name: str):
         raise FileProblem(f"{mapping_name}: 'header_rows' and 'first_data_row' are required", sheet,
                           zh=f"{mapping_name}：须给出 header_rows 和 first_data_row")
     labels = {parse.fold(str(k)): v for k, v in (spec.get("labels") or {}).items()}
-    notes = tuple(parse.fold(p) for p in parse.cleaning_rules()["note_prefixes"])
+    notes = parse.note_prefixes()
 
     columns = {}
     for col in range(1, ws.max_column + 1):
