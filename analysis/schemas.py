@@ -11,10 +11,13 @@ import pandera.pandas as pa
 
 SEXES = ["female", "male", "total"]
 
+#: the years an observation may carry (the observations contract)
+OBSERVATION_YEARS = (1990, 2035)
+
 OBSERVATIONS = pa.DataFrameSchema(
     {
         "indicator_id": pa.Column(str),
-        "year": pa.Column("int64", pa.Check.in_range(1990, 2035)),
+        "year": pa.Column("int64", pa.Check.in_range(*OBSERVATION_YEARS)),
         "area": pa.Column(str),
         "sex": pa.Column(str, pa.Check.isin(SEXES)),
         "value": pa.Column(float),

@@ -118,9 +118,14 @@ def main(argv: list[str] | None = None) -> int:
     print("overall (MAE in each indicator's own unit, pooled):")
     print(table.round(3).to_string(), "\n")
     min_points = trends.ProjectionSettings.from_params().min_backtest_points
-    by_fit = out.assign(fit=np.where(out["n_fit"] < min_points, "default (3-4 points)", "back-tested (5+ points)"))
+    by_fit = out.assign(fit=np.where(out["n_fit"] < min_points, f"default (3-{min_points - 1} points)",
+                                     f"back-tested ({min_points}+ points)"))
     print("by number of points fitted:")
     print(by_fit.groupby(["fit", "which"]).apply(summarise, include_groups=False).round(3).to_string(), "\n")
+    by_h = out.assign(horizon=out["year"] - out["T"])
+    horizon_table = by_h[by_h["which"] == "chosen"].groupby("horizon").apply(summarise, include_groups=False)
+    print("chosen models by horizon (years after the origin):")
+    print(horizon_table.round(3).to_string(), "\n")
     rel = relative_error(out)
     print("per series, MAE chosen / MAE naive:")
     print(rel.round(3).to_string())

@@ -32,6 +32,7 @@ from statsmodels.tsa.holtwinters import ExponentialSmoothing
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analysis import trends  # noqa: E402
+from analysis.trends.base import QUANTILES  # noqa: E402
 
 INDICATORS = pd.DataFrame({
     "unit": ["‰", "‰", "/10万", "%", "%", "%", "%", "%", "%", "名/千名儿童", "张/千名儿童", "元"],
@@ -102,7 +103,7 @@ def _plain_candidates(x, z, y, e, fam, x_new, n_sims, rng, settings):
             expo = e[-1]
             sims = (rng.poisson(expo * np.exp(eta)) if fam == "poisson"
                     else rng.binomial(int(expo), 1 / (1 + np.exp(-eta)))) / expo
-            out[name] = np.quantile(sims, trends.QUANTILES, axis=0)
+            out[name] = np.quantile(sims, QUANTILES, axis=0)
         else:
             res = (sm.OLS(z, X) if weights is None else sm.WLS(z, X, weights=weights)).fit()
             pred = res.get_prediction(Xn)

@@ -8,10 +8,11 @@ plateau and rise-then-fall truths; two controls straight on the GLM's own scale;
 whose truth is drawn per replicate, so that a reliability table within the family means
 something). Every replicate of a family is one series of one batch (its own area code,
 ``r0000`` …; no national series, so no shrinkage toward a comparator), projected by the whole
-engine (:func:`analysis.trends.project_observations` with the default settings: back-test,
-choice, pooled calibration) and by the trend alone (``force_model="trend"``: the GLM for counts,
-the straight line otherwise; no back-test, no calibration). The forecast is P(target met in
-2030): the share of 2,000 paths (:func:`analysis.trends.simulate_paths`), rounded to the
+engine (:func:`analysis.trends.project_observations` with the default settings: back-test and
+choice) and by the trend alone (``force_model="trend"``: the GLM for counts, the straight line
+otherwise; no back-test). A series' result does not depend on the others in its batch
+(tests/trends/test_batch_independence.py), so one batch per family is only a matter of speed.
+The forecast is P(target met in 2030): the share of 2,000 paths (:func:`analysis.trends.simulate_paths`), rounded to the
 series' reporting step as the scorecard rounds them, that meet the catalog target in 2030
 (:func:`analysis.scorecard.probability.meets`, the scorecard's event for a below / above
 target); the outcome is whether the published 2030 value meets it.
@@ -31,9 +32,12 @@ each forecaster; the engine's reliability table (forecasts, mean P and share met
 by the projections table's 80 % (lo80–hi80) and 95 % (lo95–hi95) intervals per horizon 1–6,
 for the engine and for the trend alone.
 
+Then the goals of issue 14, each PASS or FAIL with the numbers that miss; ``--plot`` writes the
+reliability diagram (engine, trend alone, statsmodels against the diagonal).
+
 Run: ``.venv/bin/python benchmarks/calibration_simulated.py [--replicates 200] [--seed 2030]
-[--families imr_flat,mmr_flat] [--csv out.csv]``. With the default 200 replicates of each of
-the 16 families the run takes about 40 s on 2 cores (1,000 replicates: about 3 minutes).
+[--families imr_flat,mmr_flat] [--csv out.csv] [--plot reliability.png]``. With the default 200
+replicates of each of the 19 families the run takes about 100 s on 2 cores.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -162,6 +167,13 @@ FAMILIES = [
            "screening straight, 2015 level U(40, 65), 2030 level U(55, 85) %", size=1500, decimals=1),
     Family("myopia_decline", "C1.9c", False, linear(72.0, 66.0), "junior-school myopia 72 → 66 % (target ≤ 60)",
            size=1500, decimals=1),
+    Family("nmr_decline", "C1.3a", True, linear(3.6, 2.6),
+           "neonatal mortality 3.6 → 2.6‰ (target ≤ 3; ~12 deaths a year)"),
+    Family("mmr_decline", "W1.2a", True, linear(16.0, 9.0),
+           "maternal mortality 16 → 9/10万 (target ≤ 12; about half a death a year)"),
+    Family("hiv_ceiling", "W1.M7a", False, logitlinear(97.0, 99.2),
+           "HIV testing of pregnant women 97 → 99.2 % on the logit scale, near the ceiling (target ≥ 98)",
+           size=4000, decimals=2),
 ]
 
 
@@ -395,6 +407,74 @@ def report(title: str, forecasts: pd.DataFrame, intervals: pd.DataFrame) -> None
     print(coverage(intervals).round(3).to_string(), "\n")
 
 
+def goals(forecasts: pd.DataFrame, intervals: pd.DataFrame) -> list[tuple[str, bool, str]]:
+    """The probabilities issue's goals, each (goal, met?, the numbers): in every band of the
+    engine's P with at least 50 forecasts the share met within ±0.05 of the mean P (pooled);
+    80 % coverage in 0.77–0.83 and 95 % ≥ 0.93 per family and per horizon 1–6; the engine's
+    Brier no worse than the trend alone's or statsmodels' in any family (within 0.01) and
+    lower than both pooled."""
+    out = []
+    rel = reliability(forecasts)
+    rel = rel[rel["forecasts"] >= 50]
+    off = (rel["share_met"] - rel["mean_p"]).abs()
+    out.append(("reliability: every band with ≥ 50 forecasts within ±0.05", bool((off <= 0.05).all()),
+                ", ".join(f"{b} {p:.2f}→{m:.2f}" for b, p, m in zip(rel.index, rel["mean_p"], rel["share_met"],
+                                                                     strict=True) if abs(m - p) > 0.05)))
+    engine = intervals[intervals["method"] == "engine"]
+    per = engine.assign(in80=(engine["realized"] >= engine["lo80"]) & (engine["realized"] <= engine["hi80"]),
+                        in95=(engine["realized"] >= engine["lo95"]) & (engine["realized"] <= engine["hi95"]))
+    cells = per.groupby(["family", "horizon"])
+    cov, size = cells[["in80", "in95"]].mean(), cells.size()
+    bad80 = cov[(cov["in80"] < 0.77) | (cov["in80"] > 0.83)]
+    bad95 = cov[cov["in95"] < 0.93]
+    # what perfectly calibrated intervals would give by chance with this many forecasts per cell
+    chance80 = float(sum(stats.binom.cdf(np.ceil(0.77 * n) - 1, n, 0.8) + stats.binom.sf(np.floor(0.83 * n), n, 0.8)
+                         for n in size))
+    chance95 = float(sum(stats.binom.cdf(np.ceil(0.93 * n) - 1, n, 0.95) for n in size))
+    out.append((f"80 % coverage in 0.77–0.83 per family and horizon ({len(cov)} cells)", bad80.empty,
+                f"{len(bad80)} cells outside (nominal intervals: {chance80:.0f} by chance): "
+                + ", ".join(sorted({f for f, _ in bad80.index}))))
+    out.append(("95 % coverage ≥ 0.93 per family and horizon", bad95.empty,
+                f"{len(bad95)} cells below (nominal: {chance95:.0f} by chance): "
+                + ", ".join(sorted({f for f, _ in bad95.index}))))
+    fam = forecasts.groupby("family").apply(lambda g: pd.Series({
+        k: brier(g[c], g["met"]) for k, c in (("engine", "p_engine"), ("trend", "p_trend"), ("sm", "p_sm"))}),
+        include_groups=False)
+    worse = fam[(fam["engine"] > fam["trend"] + 0.01) | (fam["engine"] > fam["sm"] + 0.01)]
+    out.append(("Brier no worse than the trend alone or statsmodels in any family (within 0.01)", worse.empty,
+                ", ".join(f"{f} {r.engine:.3f} vs {min(r.trend, r.sm):.3f}" for f, r in worse.iterrows())))
+    pooled = scores(forecasts)["Brier"]
+    out.append(("pooled Brier below the trend alone's and statsmodels'",
+                bool(pooled["engine"] < min(pooled["trend alone"], pooled["statsmodels"])),
+                f"{pooled['engine']:.3f} vs {pooled['trend alone']:.3f} and {pooled['statsmodels']:.3f}"))
+    return out
+
+
+def reliability_diagram(forecasts: pd.DataFrame, path: str) -> None:
+    """The reliability diagram (share met against mean P, per band, for the engine, the trend alone
+    and statsmodels; the diagonal is perfect calibration) written to ``path`` (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 5), dpi=120)
+    ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
+    for label, column in (("engine", "p_engine"), ("trend alone", "p_trend"), ("statsmodels", "p_sm")):
+        rel = reliability(forecasts, column)
+        rel = rel[rel["forecasts"] > 0]
+        ax.plot(rel["mean_p"], rel["share_met"], marker="o", label=label)
+    ax.set_xlabel("mean P(met) in the band")
+    ax.set_ylabel("share met")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_title(f"Reliability, {forecasts['family'].nunique()} simulated families ({len(forecasts)} forecasts)")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicates", type=int, default=200, help="replicates per family (default 200)")
@@ -402,6 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--families", default=None, help="comma-separated subset of the families (see --list)")
     parser.add_argument("--csv", default=None, help="write every forecast with its outcome to this CSV")
     parser.add_argument("--list", action="store_true", help="list the families and exit")
+    parser.add_argument("--plot", default=None, help="write the reliability diagram to this PNG")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     pd.set_option("display.width", 160)
@@ -437,6 +518,12 @@ def main(argv: list[str] | None = None) -> int:
     print("pooled reliability of the trend alone and of statsmodels:")
     print(pd.concat({"trend alone": reliability(forecasts, "p_trend"), "statsmodels": reliability(forecasts, "p_sm")},
                     axis=1).round(3).to_string())
+    print("\ngoals (issue 14):")
+    for goal, ok, numbers in goals(forecasts, intervals):
+        print(f"{'PASS' if ok else 'FAIL'}  {goal}" + (f": {numbers}" if numbers else ""))
+    if args.plot:
+        reliability_diagram(forecasts, args.plot)
+        print(f"reliability diagram: {args.plot}")
     print(f"\nseed {args.seed}, {args.replicates} replicates per family, {N_SIMS} paths per forecast; "
           f"total {time.perf_counter() - started:.1f} s")
     return 0

@@ -62,11 +62,11 @@ AREA_LABELS = {"district": "偃师区", "urban": "城镇", "rural": "农村", "n
 
 
 CANDIDATE_LABELS = {"trend": "趋势", "weighted_trend": "近期加权趋势", "damped": "阻尼趋势",
-                    "naive": "朴素（沿用末值）"}
+                    "naive": "朴素（沿用近期水平）"}
 
 
-FAMILY_LABELS = {"poisson": "泊松GLM（计数与暴露）", "binomial": "二项GLM（计数）", "logit": "logit尺度（比例）",
-                 "log": "对数尺度（水平值）", "linear": "线性尺度", "none": "不预测"}
+FAMILY_LABELS = {"poisson": "泊松广义线性模型（计数与暴露）", "binomial": "二项广义线性模型（计数）",
+                 "logit": "logit尺度（比例）", "log": "对数尺度（水平值）", "linear": "线性尺度", "none": "不预测"}
 
 
 def area_label(area: str) -> str:
@@ -197,6 +197,11 @@ REASONS_EN = {"unknown_indicator": "indicator not in the catalog", "not_a_year":
 
 
 #: the projection engine's reasons for not projecting a series (analysis/trends/batch.py), in Chinese
+def _p_value_zh(p: float) -> str:
+    """A p value as a statistical page prints it: "p < 0.001" below a thousandth, else three decimals."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
 _ENGINE_REASONS_ZH = (
     (r"only (\d+) points?: a trend needs at least (\d+)", r"仅有\1个观测值，至少需要\2个才能判断趋势"),
     (r"qualitative indicator: no unit in the catalog, nothing to project", "定性指标，目录中没有计量单位，不作预测"),
@@ -206,6 +211,26 @@ _ENGINE_REASONS_ZH = (
     (r"no projection for this series \(run the projection stage\)", "该序列尚无预测（请先运行预测步骤）"),
     (r"series (\S+?)/(\S+?)/(\S+?) was not projected: ", r"序列 \1/\2/\3 未作预测："),
     (r"not projected: ", "未作预测："),
+    # the warnings of a series' fit (projection_models.warnings, joined by "; ")
+    (r"(\d+) value\(s\) published as a lower bound \(以上\) kept as the value: the level may be understated",
+     r"\1个数值以下限（“以上”）发布，按该值使用，水平可能被低估"),
+    (r"(\d+) approximate value\(s\) \(近, 多\) kept as published", r"\1个近似值（“近”“多”）按发布值使用"),
+    (r"(\d+) value\(s\) flagged 'jump' by the cleaning step kept", r"\1个数值在清洗中被标记为跳变，仍予保留"),
+    (r"(\d+) value\(s\) at the bound of the range moved ([\d.e-]+) inside it for the logit scale",
+     r"\1个数值处于取值范围边界，为进行logit变换向内移动\2"),
+    (r"two points: the slope is their difference and the volatility their change \(1 df\)",
+     "仅两个观测值：斜率为两者之差，波动为两者之变化（自由度1）"),
+    (r"no events in any year: constant rate with half an event added \(Jeffreys\); slope not estimable from the "
+     r"series", "各年均无发生例数：按加半例（Jeffreys）估计恒定率，无法由本序列估计斜率"),
+    (r"overdispersion: Pearson chi2/df = ([\d.]+) \(p = ([\d.e-]+)\); covariance scaled by it \(quasi-likelihood\) "
+     r"and sampling noise widened to match",
+     lambda m: f"存在过度离散：皮尔逊χ²/自由度 = {m[1]}（{_p_value_zh(float(m[2]))}），协方差按此放大（拟似然），"
+               "抽样噪声相应放宽"),
+    (r"every event in the first or last year, or only a few events: the likelihood cannot pin the slope down, which "
+     r"has a normal prior \(sd ([\d.]+) per year on the link scale\)",
+     r"发生例数全部集中在首年或末年，或例数很少：似然无法确定斜率，斜率采用正态先验（联系尺度上每年标准差\1）"),
+    (r"the GLM did not converge", "广义线性模型未收敛"),
+    (r"; ", "；"),
 )
 
 

@@ -9,32 +9,71 @@ import numpy as np
 import pandas as pd
 
 from analysis.catalog import Catalog
-from analysis.report.labels import AREA_LABELS, CANDIDATE_LABELS, FAMILY_LABELS, SEX_LABELS, area_label
-from analysis.trends.base import COMPARATOR_AREA
+from analysis.report.labels import (
+    AREA_LABELS,
+    CANDIDATE_LABELS,
+    FAMILY_LABELS,
+    SEX_LABELS,
+    area_label,
+    engine_reason_zh,
+)
+from analysis.trends.base import COMPARATOR_AREA, ProjectionSettings
 
 log = logging.getLogger(__name__)
 
 
+def _label(name: str) -> str:
+    return CANDIDATE_LABELS.get(name, name)
 
 
+def _three_figures(v: float) -> str:
+    """A score to about three significant figures, never in exponent notation (1040, 0.579, 0.00012)."""
+    if abs(v) >= 100:
+        return f"{v:.0f}"
+    return f"{v:.3g}" if abs(v) >= 0.001 else f"{v:.6f}".rstrip("0").rstrip(".")
 
 
-
-
-
-
+def choice_reason_zh(row: pd.Series, settings: ProjectionSettings | None = None) -> str:
+    """Why the engine chose a series' model, in Chinese, from the record's fields (the candidates'
+    back-test scores, the number of points, the widening in ``params``) — not a translation of
+    the engine's English ``why``. ``settings`` default to ``params/projection.yaml``."""
+    settings = settings or ProjectionSettings.from_params()
+    if not row["projectable"]:
+        return ""
+    chosen, default = _label(row["chosen"]), _label(settings.default_model)
+    if str(row["why"]).startswith("forced"):
+        return f"按设置统一采用{chosen}模型"
+    widen = float(json.loads(row["params"] or "{}").get("widen", 1.0))
+    cands = json.loads(row["candidates"] or "[]")
+    if not cands:
+        text = (f"观测值{int(row['n_points'])}个，少于回测所需的{settings.min_backtest_points}个，"
+                f"采用默认的{default}模型")
+        return text + (f"，预测区间放宽为{widen:g}倍" if widen > 1 else "")
+    scores = "、".join(f"{_label(c['name'])} {_three_figures(c['wis'])}" for c in sorted(cands, key=lambda c: c["wis"]))
+    base = next((c for c in cands if c["name"] == settings.default_model), None)
+    bias = float("nan") if base is None or base.get("bias") is None else float(base["bias"])
+    where = (f"{default}模型在{int(base['n_forecasts'])}次回测预测（{int(base['n_origins'])}个起点）中的平均标准化误差"
+             f"为{bias:+.2f}" if base is not None else f"{default}模型无回测结果")
+    if row["chosen"] == settings.default_model:
+        text = f"{where}，未超过±{settings.bias_threshold:g}，沿用{default}模型（加权区间得分：{scores}）"
+    else:
+        text = (f"{where}，超过±{settings.bias_threshold:g}，说明其偏离序列走势；改用加权区间得分最低的{chosen}模型"
+                f"（得分：{scores}）")
+    return text + (f"；预测区间按回测校准放宽为{widen:.2f}倍" if widen > 1 else "")
 
 
 def run_summary(models: pd.DataFrame) -> str:
     """The run in one paragraph (Chinese): series projected, by family and model, defaults, not projected."""
+    settings = ProjectionSettings.from_params()
     done = models[models["projectable"]]
     fams = "、".join(f"{FAMILY_LABELS.get(f, f)} {n} 个" for f, n in done["family"].value_counts().items())
-    chosen = "、".join(f"{CANDIDATE_LABELS.get(c, c)} {n} 个" for c, n in done["chosen"].value_counts().items())
+    chosen = "、".join(f"{_label(c)} {n} 个" for c, n in done["chosen"].value_counts().items())
     default = int(done["why"].str.startswith("default").sum())
     shrunk = int((done["shrinkage_weight"] > 0).sum())
     return (f"共 {len(models)} 个序列（指标 × 地区 × 性别）：预测 {len(done)} 个，不预测 {len(models) - len(done)} 个"
-            f"（原因见文末）。模型族：{fams or '—'}。选用模型：{chosen or '—'}；其中 {default} 个序列观测值少于 5 个，"
-            f"无法回测，采用默认的趋势模型并放宽区间；{shrunk} 个序列的趋势向全国趋势收缩。")
+            f"（原因见文末）。模型族：{fams or '—'}。选用模型：{chosen or '—'}；其中 {default} 个序列观测值少于 "
+            f"{settings.min_backtest_points} 个，无法回测，采用默认的{_label(settings.default_model)}模型（计数序列以外"
+            f"放宽区间）；{shrunk} 个序列的趋势向全国趋势收缩。")
 
 
 def projection_table(projections: pd.DataFrame, indicator_id: str, area: str, sex: str) -> pd.DataFrame:
@@ -57,7 +96,7 @@ def not_projected(models: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({"说明": ["所有序列均已预测"]})
     return pd.DataFrame({"指标": rows["indicator_id"], "地区": rows["area"].map(area_label),
                          "性别": rows["sex"].map(lambda s: SEX_LABELS.get(s, s)), "观测数": rows["n_points"],
-                         "原因": rows["reason"]}).reset_index(drop=True)
+                         "原因": rows["reason"].map(engine_reason_zh)}).reset_index(drop=True)
 
 
 def series_overview(observations: pd.DataFrame, indicator_id: str) -> pd.DataFrame:
@@ -96,18 +135,18 @@ def model_card(models: pd.DataFrame, indicator_id: str, area: str, sex: str) -> 
         return f"**{name}**：观测数据中没有这一序列，无法预测。"
     row = hit.iloc[0]
     if not row["projectable"]:
-        return f"**{name}**：不做预测。原因：{row['reason']}。"
+        return f"**{name}**：不做预测。原因：{engine_reason_zh(row['reason'])}。"
     lines = [f"**{name}**：{row['n_points']} 个观测值（{row['first_year']}—{row['last_year']}年）。",
              f"- 模型族：{FAMILY_LABELS.get(row['family'], row['family'])}",
-             f"- 选用模型：{CANDIDATE_LABELS.get(row['chosen'], row['chosen'])}（`{row['model']}`）",
-             f"- 选择理由：{row['why']}"]
+             f"- 选用模型：{CANDIDATE_LABELS.get(row['chosen'], row['chosen'])}",
+             f"- 选择理由：{choice_reason_zh(row)}"]
     if row["comparator"]:
         lines.append(f"- 向全国趋势收缩：权重 {row['shrinkage_weight']:.2f}（本地斜率 {row['own_slope']:.4f}，"
                      f"全国斜率 {row['comparator_slope']:.4f}，采用 {row['slope']:.4f}；模型尺度上每年）")
     else:
         lines.append("- 向全国趋势收缩：未使用（无全国对比序列，或所选模型不是趋势模型）")
     if row["warnings"]:
-        lines.append(f"- 提示：{row['warnings']}")
+        lines.append(f"- 提示：{engine_reason_zh(row['warnings'])}")
     return "\n".join(lines)
 
 

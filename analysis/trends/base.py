@@ -87,6 +87,9 @@ class ProjectionSettings:
     horizon: int = field(metadata={"plan": "final_year"})
     min_backtest_points: int
     min_fit_points: int
+    backtest_first_origin: int
+    bias_threshold: float
+    horizon_power: float
     half_life: float
     default_widen: float
     default_model: str

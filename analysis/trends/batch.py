@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.returns import parse
+from analysis.schemas import OBSERVATION_YEARS
 from analysis.trends.base import (
     BINOMIAL,
     COMPARATOR_AREA,
@@ -162,8 +163,12 @@ def build_batch(obs: pd.DataFrame, indicators: pd.DataFrame, settings: Projectio
     codes = grouped.ngroup().to_numpy()
     keys = grouped.size().reset_index()[KEY]
     S = len(keys)
-    first_year = int(obs["year"].min()) if len(obs) else settings.horizon
-    years = np.arange(first_year, max(settings.horizon, int(obs["year"].max()) if len(obs) else 0) + 1)
+    # one grid for every batch, from the contract's first year: a series' row is then the same
+    # array whatever else is projected with it, and so is every sum over it, to the last digit
+    # (numpy's pairwise sums group the terms by position: leading empty years move them)
+    first_year = min(OBSERVATION_YEARS[0], int(obs["year"].min()) if len(obs) else OBSERVATION_YEARS[0])
+    years = np.arange(first_year, max(settings.horizon, OBSERVATION_YEARS[1],
+                                      int(obs["year"].max()) if len(obs) else 0) + 1)
     col = obs["year"].to_numpy(int) - first_year
     T = len(years)
     value, y, e = (np.full((S, T), np.nan) for _ in range(3))

@@ -59,9 +59,11 @@ class Fitted(ABC):
         """The parameters :meth:`Candidate.simulate` needs for the row at ``pos`` (JSON-safe)."""
 
     def predict(self, batch: Any, rows: Any, r: np.ndarray, x: np.ndarray, widen: np.ndarray, settings: Any,
-                rng: np.random.Generator, n_sims: int) -> tuple[np.ndarray, np.ndarray]:
+                streams: Any, n_sims: int) -> tuple[np.ndarray, np.ndarray]:
         """Point and quantiles in the indicator's unit for queries (row ``r``, year ``x``) after each
-        row's last value: the t predictive on the model scale, kept inside the valid range."""
+        row's last value: the t predictive on the model scale, kept inside the valid range.
+        ``streams`` gives a series' random stream (:mod:`analysis.trends.simulation`) to the
+        candidates that simulate."""
         from analysis.trends.simulation import analytic_quantiles, clip_to_range
 
         s = rows.series[r]
@@ -86,6 +88,9 @@ class Candidate(ABC):
     description: str = ""
     #: count series (Poisson / binomial families) are fitted by the family's GLM
     uses_glm: bool = False
+    #: False: not a candidate for count series (it has no form on the counts' scale); it is
+    #: then neither back-tested nor chosen for them (``force_model`` still applies it)
+    for_counts: bool = True
 
     @abstractmethod
     def fit(self, batch: Any, rows: Any, settings: Any, keep_fitted: bool = False) -> Fitted:

@@ -181,6 +181,9 @@ class DampedCandidate(Candidate):
 
     name = "damped"
     description = "a damped trend"
+    #: its recursion runs on a continuous scale; on log((deaths + ½)/births) a year with no
+    #: death is a level the published rate can never take, so counts have no damped trend
+    for_counts = False
 
     def fit(self, batch, rows, settings, keep_fitted=False) -> Damped:
         return fit_damped(rows.z, rows.mask, batch.x, rows.floor, settings, keep_fitted=keep_fitted)

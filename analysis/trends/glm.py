@@ -72,13 +72,19 @@ def _glm_pieces(eta, y, e, poisson, w):
 
 def fit_glm(y: np.ndarray, e: np.ndarray, mask: np.ndarray, x: np.ndarray, family: np.ndarray,
             weights: np.ndarray | None = None, *, slope_prior_sd: float, sparse_events: float = 0,
-            max_iter: int = 100, tol: float = 1e-11) -> GLMFit:
+            slope: bool = True, max_iter: int = 100, tol: float = 1e-11) -> GLMFit:
     """Fit ``g(E[y]/e) = α + β x`` for every row by iteratively reweighted least squares.
 
     Poisson rows: log link with offset log(e); binomial rows: y successes of e trials, logit
     link. ``weights`` are variance weights (statsmodels' ``var_weights``; the recency weights of
     ``weighted_trend``). The covariance is the inverse Fisher information times the dispersion
-    ``max(1, Pearson χ²/(n − 2))`` (quasi-likelihood; McCullagh & Nelder 1989, §4.5). A row with
+    ``max(1, Pearson χ²/d)`` (quasi-likelihood; McCullagh & Nelder 1989, §4.5), with ``d`` the
+    expectation factor of the weighted Pearson χ² at the IRLS weights ω = w·V(μ):
+    ``d = Σw − Σwω/Σω − Σwω(x−x̄)²/Σω(x−x̄)²`` (n − 2 without weights; the linear trend's ``d``
+    of :func:`analysis.trends.linear.fit_line` with ω for w²): the recency weights sum to about
+    4.4 on ten years, and dividing their χ² by n − 2 = 8 understated a dispersion of 3 as 1.2.
+    ``d`` is also the df of the t mixture. ``slope=False`` fits the level alone (the slope held
+    at 0: the count-scale random walk's stand-in, a recency-weighted mean rate). A row with
     no events at all (or only events, binomial) has no finite maximum: it gets a constant rate
     with half an event added, b = 0 with no uncertainty of its own (the data say nothing about a
     trend; a comparator's slope can still be borrowed), and the intercept's information at
@@ -105,18 +111,21 @@ def fit_glm(y: np.ndarray, e: np.ndarray, mask: np.ndarray, x: np.ndarray, famil
     events, non_events = (y0 * mask).sum(1), ((e0 - y0) * mask).sum(1)
     sparse = np.where(poisson[:, 0], events, np.minimum(events, non_events)) < sparse_events
     penalized = ~no_events & (_at_one_end(y0 > 0, mask) | (~poisson[:, 0] & _at_one_end(y0 < e0, mask)) | sparse)
-    ridge = np.where(penalized, 1.0 / slope_prior_sd**2, 0.0)
+    ridge = np.where(penalized, 1.0 / slope_prior_sd**2, 0.0) if slope else np.full(len(y), np.inf)
+    penalized = penalized & slope
     start = np.where(poisson, np.log((y0 + 0.5) / e0), np.log((y0 + 0.5) / (e0 - y0 + 0.5)))
     xc, a, b, *_ = wls_sums(start, w, x)
     eta = a[:, None] + b[:, None] * (x - xc[:, None])
+    # a row stops at its own convergence (not at the batch's slowest row): its fit must not
+    # depend on which other series are fitted with it, not even in the last digit
     converged = np.zeros(len(y), bool)
     for _ in range(max_iter):
         _, _, weight, work = _glm_pieces(eta, y0, e0, poisson, w)
         xc, a, b, *_ = wls_sums(work, weight, x, ridge)
         new = np.clip(a[:, None] + b[:, None] * (x - xc[:, None]), -LINK_CLIP, LINK_CLIP)
         change = np.where(mask, np.abs(new - eta), 0.0).max(axis=1)
-        eta = np.where(no_events[:, None], eta, new)
-        converged = change < tol * (1 + np.abs(eta).max(axis=1))
+        eta = np.where((no_events | converged)[:, None], eta, new)
+        converged = converged | (change < tol * (1 + np.abs(eta).max(axis=1)))
         if converged[~no_events].all():
             break
     # half an event added on the side the data never reached: no successes → just above 0,
@@ -129,18 +138,21 @@ def fit_glm(y: np.ndarray, e: np.ndarray, mask: np.ndarray, x: np.ndarray, famil
         sw = weight.sum(1)
         xcw = (weight * x).sum(1) / sw
         a = (weight * eta).sum(1) / sw
-        b = np.where(no_events, 0.0, ((weight * (x - xcw[:, None]) * eta).sum(1)
-                                      / (weight * (x - xcw[:, None]) ** 2).sum(1)))
+        dx2 = (weight * (x - xcw[:, None]) ** 2).sum(1)
+        b = np.where(no_events | (not slope), 0.0, ((weight * (x - xcw[:, None]) * eta).sum(1) / dx2))
         var_a = 1.0 / sw
-        var_b = np.where(no_events, 0.0, 1.0 / ((weight * (x - xcw[:, None]) ** 2).sum(1) + ridge))
+        var_b = np.where(no_events, 0.0, 1.0 / (dx2 + ridge))
         pearson = np.where(mask & (var > 0), w * (y0 - mu) ** 2 / var, 0.0).sum(1)
         n = mask.sum(1)
-        phi_hat = np.where(n > 2, pearson / np.maximum(n - 2, 1), np.nan)
+        d = w.sum(1) - (w * weight).sum(1) / sw - (w * weight * (x - xcw[:, None]) ** 2).sum(1) / (dx2 + ridge)
+        n_params = 2 if slope else 1
+        phi_hat = np.where(n > n_params, pearson / np.maximum(d, 1e-9), np.nan)
     disp = np.where(np.isfinite(phi_hat) & ~no_events, np.maximum(phi_hat, 1.0), 1.0)
+    df = np.where(n > n_params, np.maximum(np.round(d, 1), 1.0), 1.0)
     exposure = fit_line(np.log(np.where(mask, e, np.nan)), mask, x, None, np.zeros(len(y)))
     last = np.clip(_last_col(mask), 0, None)
     return GLMFit(xc=xcw, a=a, b=b, var_a=var_a * disp, var_b=var_b * disp, s2=disp,
-                  df=np.maximum(n - 2, 1).astype(float), phi_hat=phi_hat, converged=converged | no_events,
+                  df=df, phi_hat=phi_hat, converged=converged | no_events,
                   no_events=no_events, penalized=penalized, exposure=exposure,
                   e_last=e[np.arange(len(e)), last])
 

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.trends.batch import _last_col
-from analysis.trends.naive import fit_naive
+from analysis.trends.batch import _last_col, _prev_col
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +57,20 @@ def wls_sums(z: np.ndarray, w: np.ndarray, x: np.ndarray, ridge: np.ndarray | fl
     return xc, a, b, sw, sxx, rss
 
 
+def step_variance(z: np.ndarray, mask: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The variance of a one-year change of each row, ``mean((Δz)² / Δt)`` over consecutive
+    observed values (a change over a gap of g years counts as g years of steps: a random
+    walk's), and the number of changes it rests on."""
+    prev = _prev_col(mask)
+    has_prev = mask & (prev >= 0)
+    z_prev = np.take_along_axis(z, np.clip(prev, 0, None), axis=1)
+    dt = x[None, :] - x[np.clip(prev, 0, None)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.where(has_prev, (z - z_prev) ** 2 / dt, 0.0)
+        m = has_prev.sum(axis=1)
+        return step.sum(axis=1) / m, m
+
+
 def recency_weights(mask: np.ndarray, x: np.ndarray, decay: float) -> np.ndarray:
     """Weights ``decay ** (last observed year - year)``: 1 for the latest value, 0 where missing."""
     last = _last_col(mask)
@@ -82,12 +95,12 @@ def fit_line(z: np.ndarray, mask: np.ndarray, x: np.ndarray, weights: np.ndarray
     w = mask.astype(float) if weights is None else np.where(mask, weights, 0.0)
     xc, a, b, sw, sxx, rss = wls_sums(z, w, x)
     n = mask.sum(axis=1)
-    naive = fit_naive(z, mask, x, np.zeros(len(z)))
+    two_point_s2, _ = step_variance(z, mask, x)
     with np.errstate(divide="ignore", invalid="ignore"):
         dx = np.where(w > 0, x - xc[:, None], 0.0)
         w2, w2x, w2xx = (w**2).sum(1), (w**2 * dx).sum(1), (w**2 * dx**2).sum(1)
         d = sw - w2 / sw - w2xx / sxx
-        s2 = np.where(n > 2, rss / np.maximum(d, 1e-9), naive.s2)
+        s2 = np.where(n > 2, rss / np.maximum(d, 1e-9), two_point_s2)
         s2 = np.maximum(s2, floor**2)
         var_a, var_b, cov_ab = s2 * w2 / sw**2, s2 * w2xx / sxx**2, s2 * w2x / (sw * sxx)
         # move the centre so that intercept and slope are uncorrelated (exactly xc when unweighted)

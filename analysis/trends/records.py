@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,14 +17,9 @@ from analysis.trends.base import FAMILY_NAMES, X0, ProjectionSettings
 from analysis.trends.batch import Batch, _last_col
 from analysis.trends.candidate import Fitted
 from analysis.trends.candidates import MODELS
+from analysis.trends.simulation import series_seed
 
 log = logging.getLogger(__name__)
-
-
-def _series_seed(seed: int, key: tuple[str, str, str]) -> list[int]:
-    """A seed sequence for one series: the run's seed and a stable hash of its key, so that a
-    series' draws do not depend on which other series are projected with it."""
-    return [int(seed), zlib.crc32("|".join(key).encode("utf-8"))]
 
 
 def _json_float(v: Any) -> float | None:
@@ -115,5 +109,5 @@ def simulate_paths(indicator_id: str, area: str = "district", sex: str = "total"
     seed = int(row["seed"]) if seed is None else int(seed)
     n_sims = config.plan().n_sims_projection if n_sims is None else int(n_sims)
     key = (indicator_id, area, sex)
-    years, values = paths_from_params(rec, n_sims, np.random.default_rng(_series_seed(seed, key)))
+    years, values = paths_from_params(rec, n_sims, np.random.default_rng(series_seed(seed, key)))
     return Paths(key=key, years=years, values=values, model=row["model"], seed=seed)

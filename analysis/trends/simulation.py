@@ -5,11 +5,13 @@ and clipping to the valid range.
 from __future__ import annotations
 
 import logging
+import zlib
+from collections.abc import Callable
 
 import numpy as np
 from scipy import special, stats
 
-from analysis.trends.base import BINOMIAL, LINK_CLIP, POISSON, QUANTILES, from_model_scale
+from analysis.trends.base import LINK_CLIP, POISSON, QUANTILES, from_model_scale
 from analysis.trends.linear import Line
 
 log = logging.getLogger(__name__)
@@ -83,27 +85,55 @@ def sim_quantiles(draws: np.ndarray) -> np.ndarray:
     return (ordered[lo] * (1 - frac) + ordered[hi] * frac).T
 
 
+def series_seed(seed: int, key: tuple[str, str, str]) -> list[int]:
+    """A seed sequence for one series: the run's seed and a stable hash of its key, so that a
+    series' draws do not depend on which other series are projected with it."""
+    return [int(seed), zlib.crc32("|".join(key).encode("utf-8"))]
+
+
+#: a function giving the random stream of one series of the batch (by its index)
+Streams = Callable[[int], np.random.Generator]
+
+
+def keyed_streams(seed: int, keys: Callable[[int], tuple[str, str, str]], label: int) -> Streams:
+    """Each series' own stream: the run's seed, the hash of the series' key, and ``label``
+    (which use of the draws: 3 the fitted values of observed years). A series draws the same
+    numbers whatever else is in the batch."""
+    return lambda s: np.random.default_rng(series_seed(seed, keys(s)) + [int(label)])
+
+
+def common_streams(seed: int, label: int) -> Streams:
+    """The same stream for every series (common random numbers; ``label`` 1 the back-test):
+    a series' back-test scores then depend on its data alone — not on the batch, nor on its
+    key — and every candidate is scored on the same draws, so that the difference between two
+    candidates' scores is not Monte Carlo noise of independent draws."""
+    return lambda s: np.random.default_rng([int(seed), int(label)])
+
+
 def glm_quantiles(line: Line, rows: np.ndarray, x: np.ndarray, expo: np.ndarray, family: np.ndarray,
-                  per: np.ndarray, widen: np.ndarray, n_sims: int, rng: np.random.Generator,
-                  chunk: int = 6000) -> tuple[np.ndarray, np.ndarray]:
+                  per: np.ndarray, widen: np.ndarray, n_sims: int, streams: Streams, series: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Point (the fitted rate) and simulated quantiles for GLM queries: parameter draws from the
     (quasi-)covariance — one set per row, shared by that row's years — then sampling noise at
-    the exposure ``expo`` of each query."""
+    the exposure ``expo`` of each query. ``series`` is each query's series in the batch: its
+    draws come from ``streams(series)``, one series at a time, so that they never depend on
+    the other series of the batch."""
     eta0 = line.a[rows] + line.b[rows] * (x - line.xc[rows])
     point = per * np.where(family == POISSON, np.exp(eta0), special.expit(eta0))
     q = np.empty((len(rows), len(QUANTILES)))
-    for fam in (POISSON, BINOMIAL):
-        idx = np.flatnonzero(family == fam)
-        for s in range(0, len(idx), chunk):
-            sl = idx[s:s + chunk]
-            uniq, inv = np.unique(rows[sl], return_inverse=True)
-            first = np.searchsorted(rows[sl][np.argsort(rows[sl], kind="stable")], uniq)
-            w = widen[sl][np.argsort(rows[sl], kind="stable")][first]
-            a_s, b_s = _glm_draws(line.a[uniq], line.b[uniq], line.var_a[uniq], line.var_b[uniq], line.s2[uniq],
-                                  line.df[uniq], w, rng, n_sims)
-            eta = a_s[:, inv] + b_s[:, inv] * (x[sl] - line.xc[rows[sl]])
-            rate = _glm_noise(eta, expo[sl], fam == POISSON, line.s2[rows[sl]], rng)
-            q[sl] = sim_quantiles(rate) * per[sl, None]
+    order = np.argsort(series, kind="stable")
+    for sl in np.split(order, np.flatnonzero(np.diff(series[order])) + 1):
+        if not len(sl):
+            continue
+        rng = streams(int(series[sl[0]]))
+        uniq, inv = np.unique(rows[sl], return_inverse=True)
+        w = np.empty(len(uniq))
+        w[inv] = widen[sl]
+        a_s, b_s = _glm_draws(line.a[uniq], line.b[uniq], line.var_a[uniq], line.var_b[uniq], line.s2[uniq],
+                              line.df[uniq], w, rng, n_sims)
+        eta = a_s[:, inv] + b_s[:, inv] * (x[sl] - line.xc[rows[sl]])
+        rate = _glm_noise(eta, expo[sl], bool(family[sl[0]] == POISSON), line.s2[rows[sl]], rng)
+        q[sl] = sim_quantiles(rate) * per[sl, None]
     return point, q
 
 

@@ -51,16 +51,16 @@ class TrendFit(Fitted):
         g = int(np.searchsorted(self.glm_rows, pos))
         return g if g < len(self.glm_rows) and self.glm_rows[g] == pos else -1
 
-    def predict(self, batch, rows, r, x, widen, settings, rng, n_sims):
+    def predict(self, batch, rows, r, x, widen, settings, streams, n_sims):
         """The t predictive; count rows simulated (parameters + sampling noise at the projected exposure)."""
-        point, q = super().predict(batch, rows, r, x, widen, settings, rng, n_sims)
+        point, q = super().predict(batch, rows, r, x, widen, settings, streams, n_sims)
         if self.glm is not None and rows.counts[r].any():
             s = rows.series[r]
             sel = np.flatnonzero(rows.counts[r])
             pos = np.searchsorted(self.glm_rows, r[sel])
             expo = projected_exposure(self.glm, pos, x[sel], settings.exposure)
             p_, q_ = glm_quantiles(self.glm, pos, x[sel], expo, rows.family[r[sel]], batch.per[s[sel]], widen[sel],
-                                   n_sims, rng)
+                                   n_sims, streams, s[sel])
             point[sel] = clip_to_range(p_, batch.vlo[s[sel]], batch.vhi[s[sel]])
             q[sel] = clip_to_range(q_, batch.vlo[s[sel]], batch.vhi[s[sel]])
         return point, q
@@ -124,9 +124,11 @@ class TrendCandidate(Candidate):
 
     uses_glm = True
 
-    def __init__(self, name: str, weighted: bool) -> None:
+    def __init__(self, name: str, weighted: bool, slope: bool = True) -> None:
         self.name = name
         self.weighted = weighted
+        #: False: the level alone (the count-scale ``naive``), no slope and so nothing to shrink
+        self.has_slope = slope
         self.description = "a recency-weighted trend" if weighted else "a trend"
 
     def fit(self, batch, rows, settings, keep_fitted=False) -> TrendFit:
@@ -138,11 +140,11 @@ class TrendCandidate(Candidate):
             c = np.flatnonzero(rows.counts)
             glm = fit_glm(rows.y[c], rows.e[c], rows.mask[c], x, rows.family[c],
                           None if weights is None else weights[c], slope_prior_sd=settings.slope_prior_sd,
-                          sparse_events=settings.sparse_events)
+                          sparse_events=settings.sparse_events, slope=self.has_slope)
             for attr in ("xc", "a", "b", "var_a", "var_b", "s2", "df"):
                 getattr(line, attr)[c] = getattr(glm, attr)
         shrink = None
-        if settings.use_comparator and (batch.comp[rows.series] >= 0).any():
+        if self.has_slope and settings.use_comparator and (batch.comp[rows.series] >= 0).any():
             comp, has = comparator_lines(batch, rows.series, rows.last_col)
             shrink = shrink_toward(line, comp, has & (rows.mask.sum(1) >= 2), batch.tau[rows.series])
             if glm is not None:
