@@ -1,10 +1,10 @@
 """Turning the stage tables into words, tables, charts and pages (Chinese and English).
 
 Engines compute tables; this package turns them into what a reader sees: :mod:`labels` (every
-fixed word), :mod:`numbers` (number formats, 百分点), :mod:`sentences`, :mod:`fields` and
-:mod:`annexes` (the evaluation report), :mod:`scorecard`, :mod:`trends`, :mod:`gaps` and
-:mod:`gap_charts` (the stage pages), :mod:`tables` (every table a page shows, its text escaped),
-:mod:`style` (chart style and the CJK font), :mod:`html`
+fixed word), :mod:`numbers` (number formats, 百分点), :mod:`sentences`, :mod:`fields`,
+:mod:`annexes` and :mod:`evaluation` (the evaluation report; the last its 成效, 问题, 建议, 附表),
+:mod:`scorecard`, :mod:`trends`, :mod:`gaps` and :mod:`gap_charts` (the stage pages),
+:mod:`tables` (every table a page shows, its text escaped), :mod:`style` (chart style and the CJK font), :mod:`html`
 (HTML without code, the index page) and :mod:`browser` (the check of the rendered pages).
 
 The names below are loaded on first use, so that an engine importing :mod:`labels` for its
@@ -21,6 +21,8 @@ _HOME = {
     "MANIFEST": "html",
     "REMOVE_CELL_TAG": "html",
     "TEMPLATES": "html",
+    "achievements": "evaluation",
+    "attainment_table": "evaluation",
     "backtest_table": "trends",
     "chart_rows": "fields",
     "data_quality": "annexes",
@@ -49,6 +51,9 @@ _HOME = {
     "not_projected": "trends",
     "notebook_title": "html",
     "pace_table": "scorecard",
+    "problems": "evaluation",
+    "progress_table": "evaluation",
+    "recommendations": "evaluation",
     "pair_values_chart": "gap_charts",
     "parity_overview_chart": "gap_charts",
     "probability_words": "sentences",

@@ -138,23 +138,39 @@ HEADINGS = {
               "## 1. The district\n\nPopulation and births of the district: only the figures the monitoring data "
               "carry (what they do not carry is said, not estimated)."),
     "overall": ("## 二、总体情况", "## 2. Overview"),
-    "women": ("## 三、妇女发展规划：分领域评估\n\n"
+    "progress": ("### 进度比较（时间过半、任务过半）\n\n各项目标评估年份的数值（或预测值）与“{baseline}年基期值到"
+                 "{final}年目标值”的直线进度相比。",
+                 "### Progress against the straight path\n\nEach target's value (or projection) in the evaluation "
+                 "year against the straight path from its {baseline} baseline to the {final} target."),
+    "achievements": ("## 三、主要成效\n\n以下由监测数据归纳，每一条都可在附表和分领域评估中核对。",
+                     "## 3. Main achievements\n\nDrawn from the monitoring data; each item can be checked in the "
+                     "annex table and the assessment by field."),
+    "problems": ("## 四、存在的主要问题\n\n以下由监测数据归纳：难以实现和存在风险的目标、出现不利变化的指标、"
+                 "扩大的差距和数据缺口。",
+                 "## 4. Main problems\n\nDrawn from the monitoring data: targets off track or at risk, "
+                 "indicators worsening, gaps widening and data missing."),
+    "women": ("## 五、妇女发展规划：分领域评估\n\n"
               "每个领域一张表：基期（{baseline}年）值、最近值、目标、评估状态（颜色和文字）和一句话说明；"
               "有预警的目标附指标页链接。其下是该领域有数据的数值目标的小图：黑点为观测值，蓝色扇形为80%（深）和95%（浅）预测区间，"
               "红色点线为目标，橙线为全国。",
-              "## 3. Women's Development Plan: assessment by field\n\nOne table per field: baseline ({baseline}) "
+              "## 5. Women's Development Plan: assessment by field\n\nOne table per field: baseline ({baseline}) "
               "value, latest value, target, status (colour and word) and a one-sentence statement; targets with a "
               "warning link to their indicator page. Below, small charts of the field's numeric targets with "
               "data: black dots are observed values, the blue fan the 80% (dark) and 95% (light) projection "
               "intervals, the red dotted line the target, the orange line China."),
-    "children": ("## 四、儿童发展规划：分领域评估", "## 4. Children's Development Plan: assessment by field"),
-    "warnings": ("## 五、预警清单\n\n按严重程度排序，每条附原因和指标页链接。",
-                 "## 5. Early warnings\n\nMost severe first, each with its reason and a link to the indicator page."),
-    "gaps": ("## 六、性别差距与城乡差距\n\n"
+    "children": ("## 六、儿童发展规划：分领域评估", "## 6. Children's Development Plan: assessment by field"),
+    "warnings": ("## 七、预警清单\n\n按严重程度排序，每条附原因和指标页链接。",
+                 "## 7. Early warnings\n\nMost severe first, each with its reason and a link to the indicator page."),
+    "gaps": ("## 八、性别差距与城乡差距\n\n"
              "男女之间、城乡之间的差距及其变化（方法见 docs/gaps.md；计数过小的不公布数值）。",
-             "## 6. Sex and urban–rural gaps\n\nGaps between women and men (girls and boys) and between rural and "
+             "## 8. Sex and urban–rural gaps\n\nGaps between women and men (girls and boys) and between rural and "
              "urban areas, and how they change (method: docs/gaps.md; values resting on small counts are not "
              "published)."),
+    "recommendations": ("## 九、对策建议", "## 9. Recommendations"),
+    "attainment": ("## 附表：指标达标情况表\n\n两个规划的全部目标（定性目标一并列出）：基期值、最近值、目标值和"
+                   "评估状态。",
+                   "## Annex table: attainment of every target\n\nEvery target of both plans (qualitative ones "
+                   "included): baseline, latest value, target and status."),
     "quality": ("## 附件一：数据质量\n\n"
                 "清洗步骤的结果：未报送的指标、被隔离（未采用）的数值、需要复核的数值和空白单元格。",
                 "## Annex 1: Data quality\n\nWhat the cleaning found: indicators not reported, values quarantined "

@@ -153,6 +153,15 @@ def test_report_notebook(processed, cat, tmp_path, mode, heading):
     assert "没有偃师区分性别的常住人口数" in shown and "全区活产" in shown
     assert "概率怎么算" in shown
     assert all(report.indicator_page(i) in shown for i in scorecard.warned_ids(result.scorecard))
+    # the evaluation's own sections, in the order of official practice (issue 16)
+    order = ["一、基本情况", "二、总体情况", "三、主要成效", "四、存在的主要问题", "五、妇女发展规划",
+             "六、儿童发展规划", "七、预警清单", "八、性别差距与城乡差距", "九、对策建议", "附表：指标达标情况表",
+             "附件一", "附件二"]
+    at = [shown.index(h) for h in order]
+    assert at == sorted(at)
+    assert "【待评估组填写】" in shown          # no recommendations file: the place to write is marked
+    assert ("进度比较（时间过半、任务过半）" in shown) == (mode == "midterm")
+    assert "set `lang" not in shown
 
 
 @pytest.mark.slow
@@ -173,12 +182,15 @@ def test_report_notebook_in_english(processed, cat, tmp_path):
     assert "synthetic data" in shown.lower() and "Annual monitoring, 2024" in shown
     assert report.headline_text(result, "en").split("\n\n")[0] in shown
     assert "Achievement rate (achieved ÷ denominator)" in shown
-    assert "## 2. Overview" in shown and "## Annex 2: Methods" in shown and "## 5. Early warnings" in shown
+    assert "## 2. Overview" in shown and "## Annex 2: Methods" in shown and "## 7. Early warnings" in shown
+    assert "## 3. Main achievements" in shown and "## 4. Main problems" in shown and "## 9. Recommendations" in shown
+    assert "[For the expert group to write]" in shown
     assert "Off track" in shown and "On track" in shown
     assert str(cat.indicators.loc["C1.9c", "name_en"]) in shown
     assert "Severity" in shown and "Direction targets" in shown
     for zh in ("一、基本情况", "二、总体情况", "妇女发展规划：分领域评估", "预警清单", "性别差距与城乡差距",
-               "附件一", "附件二", "隔离的数值", "有目标值的指标", "达标率", "难以实现", "概率怎么算", "（一）"):
+               "附件一", "附件二", "隔离的数值", "有目标值的指标", "达标率", "难以实现", "概率怎么算", "（一）",
+               "主要成效", "存在的主要问题", "九、对策建议", "待评估组填写", "已经实现"):
         assert zh not in shown, zh
 
 
