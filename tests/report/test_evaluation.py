@@ -8,14 +8,13 @@ named in Chinese and never stop the report.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
-from analysis import clean, config, gaps, report, scorecard, trends
+from analysis import gaps, report, scorecard
 from analysis.catalog import load_catalog
 from analysis.report import evaluation
 
@@ -25,14 +24,7 @@ def cat():
     return load_catalog()
 
 
-@pytest.fixture(scope="module")
-def processed(tmp_path_factory, cat) -> Path:
-    out = tmp_path_factory.mktemp("processed")
-    clean.write(clean.clean(config.RAW_DIR, cat), out)
-    trends.project(out, cat)
-    scorecard.assess(out, cat)
-    gaps.run(out, cat)
-    return out
+# ``processed``: tests/report/conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,12 @@
 """The report's generated words (analysis/report/) and the 60_report / 70_indicator notebooks."""
 
-from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import clean, config, report, scorecard, trends
+from analysis import config, report, scorecard
 from analysis.catalog import load_catalog
 from analysis.report import style
 from tests.builders import run_notebook
@@ -107,13 +106,7 @@ def test_warned_indicators_in_plan_order():
 # --- on the shipped data, built once in a tmp dir ----------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def processed(tmp_path_factory, cat) -> Path:
-    out = tmp_path_factory.mktemp("processed")
-    clean.write(clean.clean(config.RAW_DIR, cat), out)
-    trends.project(out, cat)
-    scorecard.assess(out, cat)
-    return out
+# ``processed``: tests/report/conftest.py
 
 
 def test_field_table_methods_and_chart_on_real_data(processed, cat):
