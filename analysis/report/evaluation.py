@@ -20,7 +20,7 @@ import yaml
 
 from analysis import config
 from analysis.catalog import Catalog
-from analysis.report.fields import _target_en as target_en
+from analysis.report.fields import target_en
 from analysis.report.labels import UNITS_EN, status_en
 from analysis.report.numbers import fmt, fmt_difference
 from analysis.report.sentences import probability_words

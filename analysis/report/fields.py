@@ -144,7 +144,7 @@ def field_table(result, cat: Catalog, plan: str, field: int, projections: pd.Dat
             latest = baseline = "计数过少，不公布" if zh else "too few events to publish"
         out.append({"编号": r["indicator_id"], "指标": name, plan_words("基期({baseline})"): baseline,
                     "最近值": latest, "目标": (r["target_text"] if isinstance(r["target_text"], str) else "—") if zh
-                    else _target_en(r),
+                    else target_en(r),
                     "状态": status_label(r["status"], result.settings, result.mode, lang),
                     "说明": indicator_sentence(r, obs, projections, cat, lang, result.settings), "详情": link})
     columns = {plan_words(k): plan_words(v) for k, v in COLUMNS_EN.items()}
@@ -152,7 +152,7 @@ def field_table(result, cat: Catalog, plan: str, field: int, projections: pd.Dat
     return table if zh else table.rename(columns=columns)
 
 
-def _target_en(row: pd.Series) -> str:
+def target_en(row: pd.Series) -> str:
     """The target column of the English field table: the target in words and its year."""
     if not isinstance(row.get("target_text"), str):
         return "—"

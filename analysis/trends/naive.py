@@ -49,18 +49,16 @@ class Naive(Fitted):
         return np.zeros(len(r), bool) if self.counts is None else self.counts[r]
 
     def moments(self, r, x):
-        mean, var, df = self.z_last[r], self.s2[r] * (x - self.x_last[r]), self.df[r]
+        mean, var, df = self.z_last[r], self.s2[r] * (x - self.x_last[r]), self.df[r]   # new arrays
         on = self._split(r)
         if on.any():
-            m, v, d = self.level.moments(r[on], x[on])
-            mean, var, df = (np.where(on, 0.0, a) for a in (mean, var, df))
-            mean[on], var[on], df[on] = m, v, d
+            mean[on], var[on], df[on] = self.level.moments(r[on], x[on])
         return mean, var, df
 
     def in_sample(self, rows, r, c, x):
         prev = _prev_col(rows.mask)[r, c]
         mean = np.where(prev >= 0, rows.z[r, np.clip(prev, 0, None)], np.nan)
-        var, df = self.s2[r] * np.where(prev >= 0, c - prev, np.nan), self.df[r].copy()
+        var, df = self.s2[r] * np.where(prev >= 0, c - prev, np.nan), self.df[r]
         on = self._split(r)
         if on.any():
             mean[on], var[on], df[on] = self.level.in_sample(rows, r[on], c[on], x[on])

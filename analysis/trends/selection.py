@@ -109,6 +109,8 @@ def backtest(batch: Batch, settings: ProjectionSettings) -> BacktestResult:
         keep = np.ones(len(qr), bool) if model.for_counts else ~rows.counts[qr]
         scores[name] = _score(series[qr][keep], truth[keep], point[keep], q[keep], k[qr][keep],
                               horizon[keep] ** settings.horizon_power)
+        if not settings.calibrate:   # the ratios only serve the pooled calibration
+            continue
         mean, var, df = fitted.moments(qr, batch.x[qc])
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.abs(batch.z[series[qr], qc] - mean) / (t_quantiles(df)[:, 3] * np.sqrt(var))
@@ -151,20 +153,21 @@ def calibration_factors(family: np.ndarray, ratios: dict[str, np.ndarray], setti
 def _score(group: np.ndarray, truth, point, q, k, weight) -> pd.DataFrame:
     """Per series: the back-test scores of one candidate (see :func:`backtest`); the weighted
     interval score is averaged with ``weight`` (horizon ** ``horizon_power``)."""
-    frame = pd.DataFrame({"weight": weight, "wis_w": wis(truth, q) * weight, "z": standardized_error(truth, q),
+    score = wis(truth, q)
+    frame = pd.DataFrame({
         "series": group, "abs_error": np.abs(truth - point),
         "in80": (truth >= q[:, 1]) & (truth <= q[:, 3]), "in95": (truth >= q[:, 0]) & (truth <= q[:, 4]),
-        "width80": q[:, 3] - q[:, 1], "width95": q[:, 4] - q[:, 0], "wis": wis(truth, q), "k": k,
+        "width80": q[:, 3] - q[:, 1], "width95": q[:, 4] - q[:, 0], "wis": score, "k": k,
+        "wis_w": score * weight, "weight": weight, "z": standardized_error(truth, q),
     })
-    ok = np.isfinite(frame["wis"])
-    frame = frame[ok]
+    frame = frame[np.isfinite(score)]
     agg = frame.groupby("series").agg(n_forecasts=("wis", "size"), n_origins=("k", "nunique"),
                                       mae=("abs_error", "mean"), cover80=("in80", "mean"),
                                       cover95=("in95", "mean"), width80=("width80", "mean"),
-                                      width95=("width95", "mean"), wis=("wis", "mean"),
-                                      wis_w=("wis_w", "sum"), weight=("weight", "sum"), bias=("z", "mean"))
-    agg["wis"] = agg.pop("wis_w") / agg.pop("weight")
-    return agg
+                                      width95=("width95", "mean"), wis_w=("wis_w", "sum"),
+                                      weight=("weight", "sum"), bias=("z", "mean"))
+    agg.insert(agg.columns.get_loc("wis_w"), "wis", agg["wis_w"] / agg["weight"])
+    return agg.drop(columns=["wis_w", "weight"])
 
 
 def choose(batch: Batch, scores: dict[str, pd.DataFrame], settings: ProjectionSettings
@@ -201,9 +204,8 @@ def choose(batch: Batch, scores: dict[str, pd.DataFrame], settings: ProjectionSe
     for i in np.flatnonzero(batch.projectable & ~ok):
         scale = SCALE_NAMES[int(batch.scale[i])]
         model = MODELS[settings.default_model]
-        what = (f"the GLM {model.name}" if model.uses_glm and batch.family[i] in (POISSON, BINOMIAL)
-                else f"{model.description} on the {scale} scale")
         glm = model.uses_glm and batch.family[i] in (POISSON, BINOMIAL)
+        what = f"the GLM {model.name}" if glm else f"{model.description} on the {scale} scale"
         why[i] = (f"default: too few points to back-test (n={n[i]}); {what}"
                   + ("" if glm else f" with intervals widened x{settings.default_widen:g}"))
     return chosen, why
