@@ -2,7 +2,7 @@
 #   make report   set up (or refresh) .venv, then run the whole suite -> reports/index.html
 #   make test     set up (or refresh) .venv, then lint and run every test
 # Nothing else needs installing: the environment, the notebook kernel and the CJK font all
-# come from here.
+# come from here, and the one system library of the PDF engine (Pango) from tools/system-libraries.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -13,6 +13,7 @@ STAMP  := $(VENV)/.installed-stamp
 
 # the environment is rebuilt when the declared dependencies change
 $(STAMP): pyproject.toml
+	@tools/system-libraries
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

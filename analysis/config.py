@@ -82,6 +82,8 @@ class RunParams:
     notebooks: list[str]
     parameters: dict[str, Any]
     per_indicator: dict[str, Any] | None = None
+    #: the report also written as Word and PDF: ``page`` (a page of the run) and ``word_template``
+    documents: dict[str, Any] | None = None
 
 
 def load_run_params(path: str | os.PathLike[str] = DEFAULT_RUN_PARAMS) -> RunParams:
@@ -94,7 +96,7 @@ def load_run_params(path: str | os.PathLike[str] = DEFAULT_RUN_PARAMS) -> RunPar
     where = display_path(p)
     if not isinstance(data, dict):
         raise ParamsError(f"{where}: expected a mapping with 'notebooks' and 'parameters'")
-    unknown = set(data) - {"title", "notebooks", "parameters", "per_indicator"}
+    unknown = set(data) - {"title", "notebooks", "parameters", "per_indicator", "documents"}
     if unknown:
         raise ParamsError(f"{where}: unknown key(s) {sorted(unknown)}")
     notebooks = data.get("notebooks")
@@ -117,12 +119,27 @@ def load_run_params(path: str | os.PathLike[str] = DEFAULT_RUN_PARAMS) -> RunPar
         indicators = per_indicator.get("indicators", "warned")
         if indicators != "warned" and not isinstance(indicators, list):
             raise ParamsError(f"{where}: per_indicator 'indicators' is 'warned' or a list of ids")
+    documents = data.get("documents")
+    if documents is not None:
+        if not isinstance(documents, dict) or "page" not in documents:
+            raise ParamsError(f"{where}: 'documents' needs 'page' (the notebook whose page becomes Word and PDF)")
+        unknown = set(documents) - {"page", "word_template", "pdf"}
+        if unknown:
+            raise ParamsError(f"{where}: unknown key(s) {sorted(unknown)} in 'documents'")
+        if documents["page"] not in notebooks:
+            raise ParamsError(f"{where}: documents page {documents['page']!r} is not one of the run's notebooks")
+        template = resolve(documents.get("word_template", PARAMS_DIR / "评估报告样式.docx"))
+        if not template.is_file():
+            raise ParamsError(f"{where}: documents word_template {display_path(template)} does not exist "
+                              "(plan-monitor word-template writes the default one)")
+        documents = {"page": documents["page"], "word_template": template, "pdf": bool(documents.get("pdf", True))}
     return RunParams(
         path=p,
         title=str(data.get("title") or "plan-monitor"),
         notebooks=list(notebooks),
         parameters=dict(parameters),
         per_indicator=per_indicator,
+        documents=documents,
     )
 
 

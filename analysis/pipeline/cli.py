@@ -111,6 +111,10 @@ def run(
             raise typer.Exit(1) from exc
         progress.update(task, description="finished", total=len(result.pages))
     out().print(f"reports: {config.display_path(result.index)}")
+    for kind, path in result.documents.items():
+        out().print(f"{kind}: {config.display_path(path)}")
+    for kind, reason in result.missing_documents.items():
+        err().print(escape(f"no {kind} written (未生成{kind.upper()}文件): {reason}"), highlight=False, soft_wrap=True)
     out().print(f"log: {config.display_path(result.log_file)}")
     if result.data:
         d = result.data
@@ -237,6 +241,22 @@ def template(
         raise fail(exc, 2) from exc
     rows = len(template_mod.form_rows(cat, department, year))
     out().print(f"{path}: {rows} rows for {department}, {year}")
+
+
+@app.command("word-template")
+def word_template(
+    out_file: Annotated[Path, typer.Option("--out", help="the .docx file to write")] = config.PARAMS_DIR
+    / "评估报告样式.docx",
+) -> None:
+    """Write the default Word template of the evaluation report (the office may then restyle it in Word).
+
+    The report's Word file takes its styles from this template: Title, Heading 1-3, Normal, List Bullet,
+    Quote, Caption, the table style Table Grid and the paragraph style 表格文字, page size, margins, footer.
+    """
+    from analysis.report import word
+
+    path = word.build_template(config.resolve(out_file))
+    out().print(f"written: {config.display_path(path)}")
 
 
 @app.command()

@@ -66,6 +66,10 @@ class RunResult:
     index: Path | None = None
     #: what this run's cleaning found (:func:`data_status`), None when the run did not clean
     data: dict[str, Any] | None = None
+    #: the report's Word and PDF files made by this run (format -> path)
+    documents: dict[str, Path] = field(default_factory=dict)
+    #: why a document was not made (format -> reason, in Chinese)
+    missing_documents: dict[str, str] = field(default_factory=dict)
 
     @property
     def data_problems(self) -> int:
@@ -306,6 +310,39 @@ def _execute_and_render(nb: str, page: str, params: dict[str, Any], executed_dir
     notify(page, "done")
 
 
+def write_documents(spec: Mapping[str, Any], staging: Path, manifest: dict[str, Any], result: RunResult,
+                    notify: Callable[[str, str], None]) -> None:
+    """Write the report page ``spec['page']`` as Word and (unless ``pdf: false``) PDF beside it.
+
+    A document that cannot be made is recorded with its reason in the manifest and the result,
+    and the run goes on: the HTML pages are published whatever happens here.
+    """
+    from analysis.report import pdf, word
+
+    page = spec["page"]
+    html = staging / f"{page}.html"
+    made: dict[str, str] = {}
+    missing: dict[str, str] = {}
+    notify(f"{page}.docx", "writing")
+    try:
+        made["docx"] = word.write_docx(html, staging / f"{page}.docx", spec["word_template"]).name
+    except word.WordError as exc:
+        missing["docx"] = str(exc)
+    if spec.get("pdf", True):
+        notify(f"{page}.pdf", "writing")
+        try:
+            made["pdf"] = pdf.write_pdf(html, staging / f"{page}.pdf").name
+        except pdf.PdfError as exc:
+            missing["pdf"] = str(exc)
+    for kind, reason in missing.items():
+        (staging / f"{page}.{kind}").unlink(missing_ok=True)  # never a stale file beside a new page
+        log.warning("no %s of %s: %s", kind, page, reason)
+    manifest["documents"] = {"page": page, "files": made, "missing": missing, "run_id": result.run_id,
+                             "run_time": manifest.get("pages", {}).get(page, {}).get("run_time")}
+    result.documents = {kind: staging / name for kind, name in made.items()}
+    result.missing_documents = missing
+
+
 def run(
     params_file: str | Path = config.DEFAULT_RUN_PARAMS,
     overrides: Mapping[str, Any] | None = None,
@@ -387,6 +424,13 @@ def _run_locked(run_params, notebooks, per_notebook, overrides, only, reports_di
                 params = {**base, spec["parameter"]: indicator_id}
                 _execute_and_render(spec["notebook"], page_name(spec["notebook"], params, run_params), params,
                                     executed_dir, staging, stamp, manifest, result, notify)
+        if run_params.documents and run_params.documents["page"] in result.executed:
+            write_documents(run_params.documents, staging, manifest, result, notify)
+            try:
+                manifest["summary"] = report.index_summary(per_notebook[run_params.documents["page"]])
+            except Exception as exc:  # the index then lists the pages without the headline
+                log.warning("no headline for the index: %s", exc)
+                manifest["summary"] = None
         result.data = data_status(stamp["processed_dir"], started)
         if result.data:
             log.info("data: %d files, %d values read, %d kept, %d quarantined %s, %d files unreadable %s",
@@ -401,6 +445,7 @@ def _run_locked(run_params, notebooks, per_notebook, overrides, only, reports_di
         log.error("run %s failed; reports left as they were: %s", run_id, exc)
         raise
     result.pages = {page: reports_dir / name for page, name in result.pages.items()}
+    result.documents = {kind: reports_dir / path.name for kind, path in result.documents.items()}
     result.index = reports_dir / "index.html"
     log.info("run %s finished in %.1f s", run_id, (datetime.now().astimezone() - started).total_seconds())
     return result

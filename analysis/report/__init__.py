@@ -5,7 +5,8 @@ fixed word), :mod:`numbers` (number formats, 百分点), :mod:`sentences`, :mod:
 :mod:`annexes` and :mod:`evaluation` (the evaluation report; the last its 成效, 问题, 建议, 附表),
 :mod:`scorecard`, :mod:`trends`, :mod:`gaps` and :mod:`gap_charts` (the stage pages),
 :mod:`tables` (every table a page shows, its text escaped), :mod:`style` (chart style and the CJK font), :mod:`html`
-(HTML without code, the index page) and :mod:`browser` (the check of the rendered pages).
+(HTML without code, the index page), :mod:`word` and :mod:`pdf` (the report as Word and PDF) and :mod:`browser`
+(the check of the rendered pages).
 
 The names below are loaded on first use, so that an engine importing :mod:`labels` for its
 words does not pull in matplotlib.
@@ -40,6 +41,7 @@ _HOME = {
     "heading": "sentences",
     "headline_table": "scorecard",
     "headline_text": "scorecard",
+    "index_summary": "html",
     "indicator_page": "fields",
     "indicator_rows": "annexes",
     "indicator_sentence": "sentences",

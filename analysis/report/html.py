@@ -103,8 +103,36 @@ def read_manifest(reports_dir: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def index_summary(parameters: dict[str, Any]) -> dict[str, str]:
+    """What the index says above its links: the report's mode and year, its headline and the
+    模拟数据 notice, as HTML, from the stage tables the run just wrote (``parameters`` are the
+    run's: processed_dir, catalog, mode, year, assessment).
+
+    The words are those of the report itself (:func:`analysis.report.headline_text`,
+    :func:`analysis.report.synthetic_notice`), so the index and the report cannot disagree.
+    """
+    import mistune
+    import pandas as pd
+
+    from analysis import catalog, config, scorecard
+    from analysis.report.scorecard import headline_text
+    from analysis.report.sentences import synthetic_notice
+
+    processed = config.resolve(parameters.get("processed_dir", config.PROCESSED_DIR))
+    cat = catalog.load_catalog(parameters.get("catalog", config.DEFAULT_CATALOG))
+    result = scorecard.load_assessment(processed, cat, mode=parameters.get("mode", "annual"),
+                                       year=parameters.get("year") or None,
+                                       settings_path=parameters.get("assessment", scorecard.DEFAULT_SETTINGS))
+    sources = pd.read_parquet(processed / "observations.parquet", columns=["source_file"])["source_file"].unique()
+    return {"headline": mistune.html(headline_text(result, "zh")),
+            "notice": mistune.html(synthetic_notice(sources, "zh")),
+            "mode": result.headline["mode"], "year": str(result.headline["year"])}
+
+
 def write_index(reports_dir: Path, manifest: dict[str, Any], title: str) -> Path:
-    """Write ``manifest.json`` and ``index.html`` linking every page, stamped with the run."""
+    """Write ``manifest.json`` and ``index.html`` linking every page, stamped with the run: the
+    evaluation report first (its Word and PDF files, headline and 模拟数据 notice), then the
+    stage pages, the indicator pages (with a filter) and, folded, the run's inputs."""
     (reports_dir / MANIFEST).write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
     )
@@ -114,7 +142,8 @@ def write_index(reports_dir: Path, manifest: dict[str, Any], title: str) -> Path
     )
     pages = sorted(manifest["pages"].values(), key=lambda p: p["notebook"])
     html = env.get_template("index.html.j2").render(
-        title=title, run=manifest["latest_run"],
+        title=title, run=manifest["latest_run"], documents=manifest.get("documents"),
+        summary=manifest.get("summary"),
         pages=[p for p in pages if "indicator" not in p],
         indicator_pages=sorted((p for p in pages if "indicator" in p), key=lambda p: plan_order(p["indicator"])),
     )

@@ -264,3 +264,62 @@ def test_the_pages_state_beijing_time():
     from analysis.pipeline import suite
 
     assert suite.beijing_time(datetime(2026, 12, 2, 14, 6, 45, tzinfo=UTC)) == "2026-12-02 22:06:45（北京时间）"
+
+
+@pytest.mark.slow
+def test_the_default_run_leaves_the_report_in_word_and_pdf(full_run):
+    import docx
+    import pypdf
+
+    base, result = full_run
+    reports = base / "reports"
+    assert "docx: " in result.output and "pdf: " in result.output
+    headline = scorecard.load_assessment(base / "processed").headline
+    n_line = f"在可监测的{headline['n']}项有目标值的指标中"
+    document = docx.Document(str(reports / "60_report.docx"))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert document.paragraphs[0].text == "偃师区妇女儿童发展规划监测报告"
+    assert n_line in text and "三、主要成效" in text and "九、对策建议" in text and "模拟数据" in text
+    assert len(document.tables) >= 20 and len(document.inline_shapes) >= 10
+    assert "nan" not in text.lower().split()
+    reader = pypdf.PdfReader(reports / "60_report.pdf")
+    printed = "".join(p.extract_text() for p in reader.pages)
+    assert n_line in printed and "附表：指标达标情况表" in printed and "模拟数据" in printed
+    fonts = {str(ref.get_object()["/BaseFont"]) for p in reader.pages
+             for ref in (p["/Resources"].get("/Font") or {}).values()}
+    assert fonts and all("+PM-CJK" in f for f in fonts)
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert 'href="60_report.docx"' in index and 'href="60_report.pdf"' in index
+    assert n_line in index and "模拟数据" in index
+    assert index.index("60_report.docx") < index.index("各阶段页面")  # the report leads
+
+
+@pytest.mark.slow
+def test_without_a_pdf_engine_the_run_says_so_and_publishes_html_and_word(full_run, tmp_path, monkeypatch):
+    from analysis.report import pdf
+
+    base, _ = full_run
+    monkeypatch.setattr(pdf, "engine_problem", lambda: "PDF排版程序WeasyPrint无法启动：缺少系统库Pango（测试）")
+    reports = tmp_path / "reports"
+    result = runner.invoke(app, ["run", "--only", "60_report", "--reports", str(reports), "--outputs",
+                                 str(tmp_path / "outputs"), "-p", f"processed_dir={base / 'processed'}"])
+    assert result.exit_code == 0, result.output
+    assert "no pdf written" in result.output and "缺少系统库Pango" in result.output
+    assert (reports / "60_report.html").is_file() and (reports / "60_report.docx").is_file()
+    assert not (reports / "60_report.pdf").exists()
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert "未生成PDF版" in index and "缺少系统库Pango" in index and 'href="60_report.pdf"' not in index
+
+
+def test_a_documents_entry_must_name_a_page_of_the_run_and_a_template_that_exists(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("notebooks: [00_overview]\ndocuments: {page: 60_report}\n", encoding="utf-8")
+    with pytest.raises(config.ParamsError, match="documents page '60_report' is not one of the run's notebooks"):
+        config.load_run_params(path)
+    path.write_text("notebooks: [60_report]\ndocuments: {page: 60_report, word_template: nope.docx}\n",
+                    encoding="utf-8")
+    with pytest.raises(config.ParamsError, match="word_template .*nope.docx does not exist"):
+        config.load_run_params(path)
+    path.write_text("notebooks: [60_report]\ndocuments: {page: 60_report, fromat: pdf}\n", encoding="utf-8")
+    with pytest.raises(config.ParamsError, match="fromat"):
+        config.load_run_params(path)
