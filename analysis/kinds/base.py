@@ -44,7 +44,7 @@ class Kind:
     #: are not misses; from that year on it must stay met
     reach_first: bool = False
     #: what the probability of a row of this kind is of, in the report's sentence (Chinese,
-    #: English), when it is not "达到…目标的概率"
+    #: English), when it is not "实现…目标的可能性"
     probability_words: tuple[str, str] | None = None
 
     def validate(self, entry: dict[str, Any], bad: Callable[[str, str], None], ids: set[str]) -> None:

@@ -57,4 +57,4 @@ class Direction(Kind):
 
 
 KIND = Direction("direction", group="direction", fields=("direction", "marked", "gap_of", "gap"),
-                 probability_words=("向好的概率", "the probability of improving is"))
+                 probability_words=("向好的可能性", "the chance of improving is"))

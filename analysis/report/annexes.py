@@ -94,6 +94,21 @@ def data_quality(processed_dir: str | Path, cat: Catalog, lang: str = "zh") -> d
     }
 
 
+def _bands_words(s, lang: str = "zh") -> str:
+    """The verbal bands of a probability with their ranges: 很大（90%及以上）、较大（66%—90%）…"""
+    bands, out = s.bands, []
+    for i, b in enumerate(bands):
+        lo = f"{100 * b['from']:g}%"
+        hi = f"{100 * bands[i - 1]['from']:g}%" if i else ""
+        if lang == "zh":
+            out.append(f"可能性{b['zh']}（{lo}及以上）" if not hi else f"可能性{b['zh']}（{lo}—{hi}）"
+                       if b["from"] > 0 else f"可能性{b['zh']}（低于{hi}）")
+        else:
+            out.append(f"{b['en']} ({lo} or more)" if not hi else f"{b['en']} ({lo}–{hi})"
+                       if b["from"] > 0 else f"{b['en']} (under {hi})")
+    return ("、" if lang == "zh" else ", ").join(out)
+
+
 def methods_text(settings, lang: str = "zh") -> str:
     """The methods annex in plain words (Markdown); every threshold read from the settings
     (params/assessment.yaml), none written here."""
@@ -109,7 +124,8 @@ def methods_text(settings, lang: str = "zh") -> str:
             "**Probabilities.** The model simulates "
             f"{s.n_sims} possible paths to {s.final_year}; the probability of meeting a target is the share of "
             "paths "
-            "that meet it in the target year (every year for 'keep above' targets).",
+            "that meet it in the target year (every year for 'keep above' targets). In the text a chance is said in "
+            f"words: {_bands_words(s, 'en')}; the annex table gives the number.",
             f"**Statuses.** Achieved: met in the latest year and probability ≥ {likely}; on track: probability ≥ "
             f"{likely}; at risk: between {unlikely} and {likely}; off track: ≤ {unlikely}. Direction targets: "
             f"improving when the probability of moving the asked way is ≥ {likely}, worsening when the other way "
@@ -125,8 +141,8 @@ def methods_text(settings, lang: str = "zh") -> str:
         "比例在0–100%之内建模；数据少的序列借用全国同一指标的趋势。",
         f"**概率怎么算。** 模型模拟{s.n_sims}条到{s.final_year}年的可能走势，"
         "达标概率就是其中在目标年份达标的走势所占的比例"
-        f"（“保持在……以上”的目标要求以后每一年都达标）。报告中概率按档表述：低于{100 * s.words_below:g}%、约X%、"
-        f"高于{100 * s.words_above:g}%。",
+        f"（“保持在……以上”的目标要求以后每一年都达标）。正文中概率用文字按档表述：" + _bands_words(s)
+        + f"；附表列出数值，低于{100 * s.words_below:g}%或高于{100 * s.words_above:g}%的不再细分，其余取到5%。",
         f"**状态的含义。** {lab['achieved']}：最近一年已达标，且达标概率不低于{likely}；"
         f"{lab['on_track']}：达标概率不低于{likely}；"
         f"{lab['at_risk']}：达标概率在{unlikely}到{likely}之间；{lab['off_track']}：达标概率不超过{unlikely}（终期评估称"

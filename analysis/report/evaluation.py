@@ -23,7 +23,7 @@ from analysis.catalog import Catalog
 from analysis.report.fields import target_en
 from analysis.report.labels import UNITS_EN, status_en
 from analysis.report.numbers import fmt, fmt_difference
-from analysis.report.sentences import probability_words
+from analysis.report.sentences import probability_number, probability_words
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +203,7 @@ def _problem_facts(r: pd.Series) -> str:
     if said:
         parts.append(said)
     if np.isfinite(r["p_meet"]) and "概率" not in said:
-        parts.append(f"按目前趋势到期达标的概率{probability_words(r['p_meet'])}")
+        parts.append(f"按目前趋势到期达标的可能性{probability_words(r['p_meet'])}")
     return "；".join(parts) or "—"
 
 
@@ -214,7 +214,7 @@ def _problem_facts_en(r: pd.Series) -> str:
         parts.append(f"{fmt(r['latest_value'], UNITS_EN.get(r['unit'] or '', r['unit'] or ''))} in "
                      f"{int(r['latest_year'])}")
     if np.isfinite(r["p_meet"]):
-        parts.append(f"chance of meeting it on the present trend {probability_words(r['p_meet'], 'en')}")
+        parts.append(f"the chance of meeting it on the present trend is {probability_words(r['p_meet'], 'en')}")
     return "; ".join(parts) or "—"
 
 
@@ -285,7 +285,9 @@ def recommendations(result, cat: Catalog, path: str | Path | None = None, lang: 
 
 def attainment_table(result, cat: Catalog, lang: str = "zh") -> pd.DataFrame:
     """附表 指标达标情况表: every headline target of both plans (qualitative ones included) — its
-    id, name, baseline value, latest value and year, target and status, in plan order."""
+    id, name, baseline value, latest value and year, target, status and the probability behind the
+    status as a number (:func:`analysis.report.sentences.probability_number`; the report's
+    sentences say it in words), in plan order."""
     sc = _headline(result)
     unit = sc["unit"].fillna("")
     zh = lang == "zh"
@@ -304,14 +306,16 @@ def attainment_table(result, cat: Catalog, lang: str = "zh") -> pd.DataFrame:
     base = [withheld if h else fmt(v, u) if np.isfinite(v) else "—" for v, u, h in zip(
         sc["baseline_value"].astype(float), unit_shown, hidden, strict=True)]
     st = result.settings
+    chance = [probability_number(p, lang, st) for p in sc["p_meet"].astype(float)]
     if zh:
         return pd.DataFrame({"编号": sc["indicator_id"], "指标": sc["name_zh"], f"基期值（{st.baseline_year}年）": base,
                              "最近值": latest, "目标": sc["target_text"].fillna("—"),
-                             "状态": sc["status_zh"]}).reset_index(drop=True)
+                             "状态": sc["status_zh"], "达标（向好）概率": chance}).reset_index(drop=True)
     return pd.DataFrame({"ID": sc["indicator_id"], "Indicator": sc["indicator_id"].map(cat.indicators["name_en"]),
                          f"Baseline ({st.baseline_year})": base, "Latest": latest,
                          "Target": [target_en(r) for _, r in sc.iterrows()],
-                         "Status": [status_en(x, result.mode) for x in sc["status"]]}).reset_index(drop=True)
+                         "Status": [status_en(x, result.mode) for x in sc["status"]],
+                         "P(met / improving)": chance}).reset_index(drop=True)
 
 
 def progress_table(result, cat: Catalog, lang: str = "zh") -> pd.DataFrame:

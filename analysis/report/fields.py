@@ -48,7 +48,9 @@ def small_trend_chart(indicator_id: str, area: str, sex: str, observations: pd.D
     comp = o[o["area"] == COMPARATOR_AREA]
     comp = comp[comp["sex"] == (sex if sex in set(comp["sex"]) else "total")].sort_values("year")
     if len(comp) and area != COMPARATOR_AREA:
-        ax.plot(comp["year"], comp["value"], "-", color="#DD8452", lw=1)
+        from analysis.report.style import comparator_series
+
+        comparator_series(ax, comp, lang=lang, small=True)
     if entry is not None and pd.notna(entry.get("value")):
         ax.axhline(float(entry["value"]), color="#C44E52", ls=":", lw=1.2)
     name = (entry["name_en"] if lang == "en" else entry["name_zh"]) if entry is not None else indicator_id

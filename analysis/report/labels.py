@@ -220,6 +220,8 @@ def _p_value_zh(p: float) -> str:
 
 _ENGINE_REASONS_ZH = (
     (r"only (\d+) points?: a trend needs at least (\d+)", r"仅有\1个观测值，至少需要\2个才能判断趋势"),
+    (r"all (\d+) values are bounds \(以上\), not values: nothing to project",
+     r"全部\1个数值都是下限（“以上”），不是实际数值，不作预测"),
     (r"qualitative indicator: no unit in the catalog, nothing to project", "定性指标，目录中没有计量单位，不作预测"),
     (r"unit not in params/units\.yaml: its kind and range are unknown",
      "计量单位不在 params/units.yaml 中，无法确定其类型和取值范围"),

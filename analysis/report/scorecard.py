@@ -13,6 +13,7 @@ import pandas as pd
 from analysis.catalog import Catalog, plan_order
 from analysis.report.labels import AREA_EN, SEX_EN, SEX_LABELS, WARNINGS_EN, area_label, status_en
 from analysis.report.numbers import fmt, pct
+from analysis.report.sentences import probability_number
 from analysis.report.tables import table as page_table
 from analysis.scorecard.assess import Assessment
 from analysis.scorecard.settings import LEVEL_STATUSES, SCORED_KINDS, STATUSES, AssessmentSettings
@@ -155,7 +156,8 @@ def scorecard_table(result: Assessment, cat: Catalog, plan: str | None = None, h
         "编号": sc["indicator_id"], "指标": sc["name_zh"],
         "地区/分组": [_area_words(a, s) for a, s in zip(sc["area"], sc["sex"], strict=True)],
         "目标": sc["target_text"], "最近值": latest, "目标年份预测（80%区间）": proj,
-        "达标（向好）概率": [pct(p) for p in sc["p_meet"]], "状态": sc["status_zh"],
+        "达标（向好）概率": [probability_number(p, "zh", result.settings) for p in sc["p_meet"]],
+        "状态": sc["status_zh"],
         "说明": notes, "预警": sc["warnings"],
     }).reset_index(drop=True)
 
@@ -168,7 +170,7 @@ def _row_note(r: pd.Series) -> str:
         return reason
     parts = [counts]
     if p_of and pd.notna(r.get("p_meet")):
-        parts.append(f"{p_of}的概率为{pct(r['p_meet'])}")
+        parts.append(f"{p_of}的概率{probability_number(r['p_meet'])}")
     return "；".join(p for p in [*parts, reason] if p)
 
 

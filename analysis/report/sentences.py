@@ -98,11 +98,26 @@ def with_unit(v: float, unit: str, places: int | None = None) -> str:
 
 
 def probability_words(p: float, lang: str = "zh", settings=None) -> str:
-    """A probability in bands: 低于5% / 约X% / 高于95% (``under 5%`` / ``about X%`` / ``over 95%``),
-    the bounds ``probability.words_below`` / ``words_above`` of the assessment's settings (the
-    shipped params/assessment.yaml when none are given)."""
+    """A probability in the words of its band (``probability.bands`` of the assessment's
+    settings; the shipped params/assessment.yaml when none are given): 很大 / 较大 / 一般 / 较小 /
+    很小 (very high … very low), said of a chance: "实现目标的可能性较大". The number is in the
+    annex table (:func:`probability_number`), not in the sentence: a band says what the
+    simulation can tell, a number to 1 % would claim more."""
     if p is None or pd.isna(p):
         return "不详" if lang == "zh" else "unknown"
+    if settings is None:
+        from analysis.scorecard import load_settings
+
+        settings = load_settings()
+    band = next(b for b in settings.bands if p >= b["from"])
+    return band["zh"] if lang == "zh" else band["en"]
+
+
+def probability_number(p: float, lang: str = "zh", settings=None) -> str:
+    """A probability as a number for tables: 低于5% / 高于95% beyond ``probability.words_below`` /
+    ``words_above``, else to the nearest 5 % ("约85%"; ``under 5%`` / ``about 85%`` in English)."""
+    if p is None or pd.isna(p):
+        return "—"
     if settings is None:
         from analysis.scorecard import load_settings
 
@@ -112,7 +127,8 @@ def probability_words(p: float, lang: str = "zh", settings=None) -> str:
         return f"低于{100 * below:g}%" if lang == "zh" else f"under {100 * below:g}%"
     if p > above:
         return f"高于{100 * above:g}%" if lang == "zh" else f"over {100 * above:g}%"
-    return f"约{100 * p:.0f}%" if lang == "zh" else f"about {100 * p:.0f}%"
+    rounded = 5 * round(20 * p)
+    return f"约{rounded}%" if lang == "zh" else f"about {rounded}%"
 
 
 def _target_words(row: pd.Series) -> str:
@@ -196,10 +212,10 @@ def indicator_sentence(row: pd.Series, observations: pd.DataFrame, projections: 
     """One sentence stating the facts of a scorecard row, e.g.
 
     ``2024年初中生近视率为70.7%，比上年下降0.3个百分点，按当前趋势2030年约为69.6%（80%区间67.5%–71.5%），
-    实现“降至60%以下”目标的概率低于5%。`` (the target in the plan's words)
+    实现“降至60%以下”目标的可能性很小。`` (the target in the plan's words)
 
-    Changes in percentage points for % units, in the unit otherwise; the probability in bands
-    (低于5%, 约X%, 高于95%); direction-only targets ``向好的概率约X%``; qualitative targets
+    Changes in percentage points for % units, in the unit otherwise; the probability in words by
+    band (:func:`probability_words`: 很大 … 很小); direction-only targets ``向好的可能性较大``; qualitative targets
     ``定性目标，不评分``; too little data: the reason. ``projections`` is accepted for symmetry
     with the charts (the projection for the target year is on the row itself); ``settings``: the
     assessment's (the probability words' bounds).
@@ -252,9 +268,9 @@ def indicator_sentence(row: pd.Series, observations: pd.DataFrame, projections: 
         parts.append(fact)
         ahead = row.get("p_ahead")
         if p_of and pd.notna(ahead):
-            parts.append(f"{p_of}的概率{probability_words(ahead, lang, settings)}")
+            parts.append(f"{p_of}的可能性{probability_words(ahead, lang, settings)}")
     elif p_of and str(row.get("mode")) != "final":
-        parts.append(f"{p_of}的概率{probability_words(p, lang, settings)}")
+        parts.append(f"{p_of}的可能性{probability_words(p, lang, settings)}")
     elif spec is not None and spec.probability_words:
         zh_words, en_words = spec.probability_words
         parts.append(f"{zh_words}{probability_words(p, lang, settings)}" if zh else
@@ -263,13 +279,13 @@ def indicator_sentence(row: pd.Series, observations: pd.DataFrame, projections: 
         word = str(row.get("status_zh") or status) if zh else status_label(status, None, "final", "en")
         parts.append(f"终期评估：{word}" if zh else f"final evaluation: {word.lower()}")
     elif status == "achieved":
-        parts.append(f"已实现“{target}”的目标，{ty or ''}年仍达标的概率{probability_words(p, lang, settings)}"
+        parts.append(f"已实现“{target}”的目标，{ty or ''}年仍达标的可能性{probability_words(p, lang, settings)}"
                      if zh else
-                     f"the target ({target}) is met; the probability it is still met in {ty or ''} is "
+                     f"the target ({target}) is met; the chance it is still met in {ty or ''} is "
                      f"{probability_words(p, lang, settings)}")
     else:
-        parts.append(f"实现“{target}”目标的概率{probability_words(p, lang, settings)}" if zh else
-                     f"the probability of meeting the target ({target}) is {probability_words(p, lang, settings)}")
+        parts.append(f"实现“{target}”目标的可能性{probability_words(p, lang, settings)}" if zh else
+                     f"the chance of meeting the target ({target}) is {probability_words(p, lang, settings)}")
     return ("，".join(parts) + "。") if zh else (", ".join(parts) + ".")
 
 

@@ -12,6 +12,7 @@ from functools import cache
 
 import matplotlib
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib import font_manager
 
 log = logging.getLogger(__name__)
@@ -101,3 +102,39 @@ def coverage_heatmap(table, *, title: str):
     ax.tick_params(axis="y", labelsize=8)
     fig.tight_layout()
     return fig
+
+
+#: flags of an observation published as a bound ("99%以上"): never drawn as a value
+BOUND_FLAGS = ("lower_bound",)
+
+
+def is_bound(flags) -> np.ndarray:
+    """Which observations were published as a bound (a boolean array from their ``flags``)."""
+    import pandas as pd
+
+    text = pd.Series(flags).fillna("").astype(str)
+    return text.str.contains("|".join(BOUND_FLAGS), regex=True).to_numpy()
+
+
+def comparator_series(ax, comp, projection=None, *, lang: str = "zh", small: bool = False) -> None:
+    """The national comparator on a chart: published values as a line, values published as a
+    lower bound ("90%以上") as unconnected upward triangles (a bound is not a value: no line
+    through it), and the national projection only when no value of the series is a bound.
+
+    The one drawing of the comparator, for the field small multiples and the fan charts alike.
+    """
+    colour = "#DD8452"
+    bound = is_bound(comp["flags"]) if "flags" in comp else np.zeros(len(comp), bool)
+    values, bounds = comp[~bound], comp[bound]
+    zh = lang == "zh"
+    if len(values):
+        ax.plot(values["year"], values["value"], "-" if small else "s-", color=colour, ms=4, lw=1,
+                label=None if small else ("全国" if zh else "national"))
+    if len(bounds):
+        words = "全国（公布为“以上”的下限）" if zh else "national (published as a lower bound)"
+        ax.plot(bounds["year"], bounds["value"], "^", color=colour, ms=3 if small else 5, ls="none",
+                label=None if small else words)
+    if projection is not None and len(projection) and not bound.any():
+        ax.plot(projection["year"], projection["mean"], ls="--", color=colour, lw=1,
+                label=None if small else ("全国预测值" if zh else "national projection"))
+

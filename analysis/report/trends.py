@@ -17,6 +17,7 @@ from analysis.report.labels import (
     area_label,
     engine_reason_zh,
 )
+from analysis.report.numbers import pct
 from analysis.trends.base import COMPARATOR_AREA, ProjectionSettings
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,11 @@ def _three_figures(v: float) -> str:
     if abs(v) >= 100:
         return f"{v:.0f}"
     return f"{v:.3g}" if abs(v) >= 0.001 else f"{v:.6f}".rstrip("0").rstrip(".")
+
+
+def _score(v) -> str:
+    """A back-test score for a table: three significant figures, "—" when there is none."""
+    return "—" if v is None or not np.isfinite(v) else _three_figures(float(v))
 
 
 def choice_reason_zh(row: pd.Series, settings: ProjectionSettings | None = None) -> str:
@@ -100,14 +106,15 @@ def not_projected(models: pd.DataFrame) -> pd.DataFrame:
 
 
 def series_overview(observations: pd.DataFrame, indicator_id: str) -> pd.DataFrame:
-    """The indicator's values as a table: one row per area and sex, one column per year."""
+    """The indicator's values as a table: one row per area and sex (the first column, 序列), one
+    column per year (a year without a value shows "—" through :func:`analysis.report.table`)."""
     sub = observations[observations["indicator_id"] == indicator_id]
     if sub.empty:
         return pd.DataFrame({"说明": [f"观测数据中没有指标 {indicator_id} 的数值"]})
     table = sub.pivot_table(index=["area", "sex"], columns="year", values="value", aggfunc="first")
-    table.index = [f"{area_label(a)}·{SEX_LABELS.get(s, s)}" for a, s in table.index]
-    table.columns = [int(c) for c in table.columns]
-    return table
+    labels = [f"{area_label(a)}·{SEX_LABELS.get(s, s)}" for a, s in table.index]
+    table.columns = [f"{int(c)}年" for c in table.columns]
+    return table.reset_index(drop=True).astype(float).assign(序列=labels)[["序列", *table.columns]]
 
 
 def backtest_table(models: pd.DataFrame, indicator_id: str, area: str, sex: str) -> pd.DataFrame:
@@ -118,12 +125,13 @@ def backtest_table(models: pd.DataFrame, indicator_id: str, area: str, sex: str)
     row = hit.iloc[0]
     cands = json.loads(row["candidates"])
     if not cands:
-        text = row["reason"] or row["why"]
+        text = engine_reason_zh(row["reason"]) if row["reason"] else choice_reason_zh(row)
         return pd.DataFrame({"说明": [f"未做回测：{text}"]})
     return pd.DataFrame([{
         "候选模型": CANDIDATE_LABELS.get(c["name"], c["name"]), "回测预测数": c["n_forecasts"],
-        "平均绝对误差": c["mae"], "80%区间覆盖率": c["cover80"], "95%区间覆盖率": c["cover95"],
-        "80%区间平均宽度": c["width80"], "加权区间得分": c["wis"], "选中": "✔" if c["name"] == row["chosen"] else "",
+        "平均绝对误差": _score(c["mae"]), "80%区间覆盖率": pct(c["cover80"]), "95%区间覆盖率": pct(c["cover95"]),
+        "80%区间平均宽度": _score(c["width80"]), "加权区间得分": _score(c["wis"]),
+        "选中": "✔" if c["name"] == row["chosen"] else "",
     } for c in cands])
 
 
@@ -157,7 +165,7 @@ def models_overview(models: pd.DataFrame) -> pd.DataFrame:
         "性别": models["sex"].map(lambda s: SEX_LABELS.get(s, s)), "观测数": models["n_points"],
         "模型族": models["family"].map(lambda f: FAMILY_LABELS.get(f, f)),
         "选用模型": models["chosen"].map(lambda c: CANDIDATE_LABELS.get(c, c)),
-        "收缩权重": models["shrinkage_weight"].round(2), "不预测原因": models["reason"],
+        "收缩权重": models["shrinkage_weight"].round(2), "不预测原因": models["reason"].map(engine_reason_zh),
     })
 
 
@@ -218,11 +226,11 @@ def fan_chart(projections: pd.DataFrame, observations: pd.DataFrame, indicator_i
     comp = observations[(observations["indicator_id"] == indicator_id) & (observations["area"] == COMPARATOR_AREA)]
     comp = comp[comp["sex"] == (sex if sex in set(comp["sex"]) else "total")].sort_values("year")
     if len(comp) and area != COMPARATOR_AREA:
-        ax.plot(comp["year"], comp["value"], "s-", color="#DD8452", ms=4, lw=1, label="全国")
         cproj = projections[(projections["indicator_id"] == indicator_id) & (projections["area"] == COMPARATOR_AREA)
                             & (projections["sex"] == comp["sex"].iloc[0]) & projections["is_projection"]]
-        if len(cproj):
-            ax.plot(cproj["year"], cproj["mean"], ls="--", color="#DD8452", lw=1, label="全国预测值")
+        from analysis.report.style import comparator_series
+
+        comparator_series(ax, comp, cproj)
     if entry is not None and pd.notna(entry.get("value")):
         ax.axhline(float(entry["value"]), color="#C44E52", ls=":", lw=1.5,
                    label=f"{int(entry['year'])}年目标 {entry['value']:g}{unit}")

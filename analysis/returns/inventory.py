@@ -73,19 +73,23 @@ def parameters_table(run_parameters: dict, received: dict) -> pd.DataFrame:
     names = list(dict.fromkeys([*run_parameters, *received]))
     return pd.DataFrame(
         {
-            "参数 parameter": names,
-            "运行文件中 in run file": [run_parameters.get(n, "—") for n in names],
-            "本次使用 in force": [received.get(n, run_parameters.get(n)) for n in names],
+            "参数": names,
+            "运行文件中的值": [run_parameters.get(n, "—") for n in names],
+            "本次使用的值": [received.get(n, run_parameters.get(n)) for n in names],
         }
     )
 
 
-def raw_readme(raw_dir: str | Path) -> str:
-    """The text of ``README.md`` in the raw-data folder, which says where each file comes from.
+def raw_readme(raw_dir: str | Path, lang: str = "zh") -> str:
+    """The text of the raw-data folder's note on where each file comes from: ``说明.md`` for a
+    Chinese page when the folder has one, else ``README.md``.
 
-    A raw folder without one is an error: data in the suite must say where it came from.
+    A raw folder without ``README.md`` is an error: data in the suite must say where it came from.
     """
-    path = config.resolve(raw_dir) / "README.md"
+    folder = config.resolve(raw_dir)
+    if lang == "zh" and (folder / "说明.md").is_file():
+        return (folder / "说明.md").read_text(encoding="utf-8")
+    path = folder / "README.md"
     if not path.is_file():
         raise FileNotFoundError(
             f"{config.display_path(path)} is missing: the raw-data folder must say where "

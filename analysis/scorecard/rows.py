@@ -307,7 +307,7 @@ def level_row(entry: pd.Series, area: str, sex: str, breakdown: str, ctx: Contex
         # the published value can be 0 or at least one event's worth: say it in events
         k = s.numerator[-1]
         row["counts_zh"] = (f"{s.latest_year}年{'发生' + format(k, 'g') + '例' if np.isfinite(k) else ''}"
-                            f"（分母约{counts['n']:,.0f}，1例即相当于{fmt(counts['one'], unit)}）；"
+                            f"（分母约{counts['n']:,.0f}，1例即相当于{fmt(counts['one'], unit, 3)}）；"
                             f"目标{fmt(target, unit)}低于1例对应的数值，即当年不能发生1例")
         row["p_of_zh"] = f"{target_year}年不发生1例"
     _schedule(row, entry, s, paths, ctx, tolerance, slack)
@@ -349,7 +349,7 @@ def _series_warnings(row: dict, entry: pd.Series, s: Series, scale: Scale, pace:
     counts = small_counts(s, level_unit, target, kind, scale.per, change) \
         if scale.family in ("poisson", "binomial") else None
     if counts is not None:
-        text = (f"按最近一年分母约{counts['n']:,.0f}计，1例即相当于{fmt(counts['one'], unit)}，"
+        text = (f"按最近一年分母约{counts['n']:,.0f}计，1例即相当于{fmt(counts['one'], unit, 3)}，"
                 f"一年数值的抽样波动约±{fmt_difference(counts['sd'], unit)}")
         if counts["below_one"]:
             text += f"；目标{fmt(target, unit)}低于1例对应的数值，意味着全年不能发生1例"

@@ -78,6 +78,8 @@ class AssessmentSettings:
     unlikely: float = field(metadata={"key": "probability.unlikely"})
     words_below: float = field(metadata={"key": "probability.words_below"})
     words_above: float = field(metadata={"key": "probability.words_above"})
+    #: the verbal bands of a probability, highest first: ({from, zh, en}, …)
+    bands: tuple[dict[str, Any], ...] = field(metadata={"key": "probability.bands"})
     basic_enabled: bool = field(metadata={"key": "basic_achievement.enabled"})
     basic_share: float = field(metadata={"key": "basic_achievement.share"})
     pace_window: int = field(metadata={"key": "pace.window"})
@@ -126,6 +128,13 @@ def load_settings(path: str | Path = DEFAULT_SETTINGS, **overrides: Any) -> Asse
         problems.append("need 0 < probability.unlikely < probability.likely < 1")
     if not 0 < settings.words_below < settings.words_above < 1:
         problems.append("need 0 < probability.words_below < probability.words_above < 1")
+    starts = [b.get("from") if isinstance(b, dict) else None for b in settings.bands]
+    named = all(isinstance(b, dict) and b.get("zh") and b.get("en") for b in settings.bands)
+    if (not starts or any(not isinstance(x, int | float) for x in starts) or starts != sorted(starts, reverse=True)
+            or starts[-1] != 0 or not named):
+        problems.append("probability.bands must be a list of {from, zh, en}, 'from' falling to 0")
+    elif not {settings.likely, settings.unlikely} <= set(starts):
+        problems.append("probability.bands must have bands starting at probability.likely and probability.unlikely")
     if set(STATUSES) - set(settings.labels):
         problems.append(f"labels missing for {sorted(set(STATUSES) - set(settings.labels))}")
     if settings.headline_count not in ("monitorable", "all"):

@@ -141,6 +141,8 @@ def _family_and_reason(info: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     reason[in_catalog & ~no_unit & ~known] = "unit not in params/units.yaml: its kind and range are unknown"
     reason[~in_catalog] = "indicator not in the catalog: unit and range unknown"
     n = info["n"].to_numpy()
+    bounds = (info["flag_lower_bound"].to_numpy() == n) & (n > 0) & (reason == "")
+    reason[bounds] = [f"all {k} values are bounds (以上), not values: nothing to project" for k in n[bounds]]
     few = (n < 2) & (reason == "")
     reason[few] = [f"only {k} point{'s' if k != 1 else ''}: a trend needs at least 2" for k in n[few]]
     family = np.where(reason != "", -1, family)

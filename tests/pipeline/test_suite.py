@@ -323,3 +323,24 @@ def test_a_documents_entry_must_name_a_page_of_the_run_and_a_template_that_exist
     path.write_text("notebooks: [60_report]\ndocuments: {page: 60_report, fromat: pdf}\n", encoding="utf-8")
     with pytest.raises(config.ParamsError, match="fromat"):
         config.load_run_params(path)
+
+
+#: what must not appear in the visible text of a Chinese page (code spans — file names — excepted)
+ENGLISH_SENTENCE = re.compile(r"[A-Za-z][A-Za-z'’\-]*(?:[ ,;:()]+[A-Za-z][A-Za-z'’\-]*){2,}")
+RAW_VALUES = re.compile(r"\b(?:nan|NaN|None|UTC)\b|\d+\.\d{5,}")
+
+
+@pytest.mark.slow
+def test_the_chinese_pages_carry_no_english_sentence_no_nan_and_no_utc(full_run):
+    from bs4 import BeautifulSoup
+
+    base, _ = full_run
+    found = []
+    for page in sorted((base / "reports").glob("*.html")):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for tag in soup(["style", "script", "code"]):
+            tag.decompose()
+        for line in soup.get_text("\n").splitlines():
+            for pattern in (ENGLISH_SENTENCE, RAW_VALUES):
+                found += [(page.name, m.group(0), line.strip()[:80]) for m in pattern.finditer(line)]
+    assert found == []

@@ -117,7 +117,33 @@ def test_the_annex_table_holds_every_target_with_its_status(result, cat):
     assert not table.isna().any().any() and not table.astype(str).apply(lambda c: c.str.contains("nan")).any().any()
     en = report.attainment_table(result, cat, "en")
     assert list(en.columns) == ["ID", "Indicator", f"Baseline ({result.settings.baseline_year})", "Latest", "Target",
-                                "Status"]
+                                "Status", "P(met / improving)"]
+
+
+def test_the_annex_gives_the_probability_as_a_number_the_sentences_in_words(result, cat):
+    from analysis.report.sentences import probability_words
+
+    table = report.attainment_table(result, cat).set_index("编号")
+    hl = _headline(result).set_index("indicator_id")
+    scored = hl[hl["p_meet"].notna()]
+    assert len(scored) > 10
+    for i, p in scored["p_meet"].items():
+        shown = table.loc[i, "达标（向好）概率"]
+        if p < 0.05:
+            assert shown == "低于5%"
+        elif p > 0.95:
+            assert shown == "高于95%"
+        else:  # to the nearest 5 %: never "约83%"
+            assert shown == f"约{5 * round(20 * p)}%" and int(shown[1:-1]) % 5 == 0
+    assert (table.loc[hl["p_meet"].isna(), "达标（向好）概率"] == "—").all()
+    # the words agree with the status beside them: 较大/很大 only for on track or achieved
+    st = result.settings
+    for i, r in scored.iterrows():
+        words = probability_words(r["p_meet"], "zh", st)
+        if r["status"] == "on_track":
+            assert words in ("很大", "较大"), (i, r["p_meet"], words)
+        if r["status"] == "off_track":
+            assert words in ("较小", "很小"), (i, r["p_meet"], words)
 
 
 def test_the_midterm_progress_table_is_the_scorecards_schedule(result, cat):

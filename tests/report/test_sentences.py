@@ -37,14 +37,19 @@ def obs(indicator_id="C1.9c", values=((2023, 71.0), (2024, 70.7)), unit="%") -> 
 def test_a_below_target_far_from_reach(cat):
     assert report.indicator_sentence(row(), obs(), None, cat) == (
         "2024年初中生近视率为70.7%，比上年下降0.3个百分点，按当前趋势2030年约为69.6%（80%区间67.5%–71.6%），"
-        "实现“降至60%以下”目标的概率低于5%。")
+        "实现“降至60%以下”目标的可能性很小。")
 
 
 def test_probability_bands():
-    assert report.probability_words(0.04) == "低于5%"
-    assert report.probability_words(0.5) == "约50%"
-    assert report.probability_words(0.96) == "高于95%"
-    assert report.probability_words(0.96, "en") == "over 95%"
+    # in words by band, the bands meeting the status thresholds (0.66, 0.33) of params/assessment.yaml
+    assert [report.probability_words(p) for p in (0.0, 0.09, 0.1, 0.32, 0.33, 0.65, 0.66, 0.89, 0.9, 1.0)] == [
+        "很小", "很小", "较小", "较小", "一般", "一般", "较大", "较大", "很大", "很大"]
+    assert report.probability_words(0.96, "en") == "very high"
+    assert report.probability_words(float("nan")) == "不详"
+    # as a number (the annex), bounded at the ends and otherwise to the nearest 5 %
+    from analysis.report.sentences import probability_number
+    assert [probability_number(p) for p in (0.01, 0.049, 0.05, 0.83, 0.95, 0.96)] == [
+        "低于5%", "低于5%", "约5%", "约85%", "约95%", "高于95%"]
 
 
 def test_a_direction_target(cat):
@@ -53,7 +58,7 @@ def test_a_direction_target(cat):
             status="no_clear_change")
     o = obs("W1.3b", ((2023, 57.6), (2024, 57.6)))
     assert report.indicator_sentence(r, o, None, cat) == (
-        "2024年乳腺癌人群筛查率为57.6%，与上年持平，按当前趋势2030年约为71.5%（80%区间68.2%–74.8%），向好的概率约62%。")
+        "2024年乳腺癌人群筛查率为57.6%，与上年持平，按当前趋势2030年约为71.5%（80%区间68.2%–74.8%），向好的可能性一般。")
 
 
 def test_insufficient_data_gives_the_reason(cat):
@@ -76,14 +81,14 @@ def test_a_rate_per_100000_changes_in_its_unit_and_a_sex_group(cat):
     o = obs("W1.2a", ((2023, 17.5), (2024, 14.2)), "/10万").assign(sex="female")
     assert report.indicator_sentence(r, o, None, cat) == (
         "2024年孕产妇死亡率（女性）为14.2/10万，比上年下降3.3/10万，按当前趋势2030年约为10.4/10万"
-        "（80%区间5.1/10万–18.0/10万），实现“下降到12/10万以下”目标的概率约55%。")
+        "（80%区间5.1/10万–18.0/10万），实现“下降到12/10万以下”目标的可能性一般。")
 
 
 def test_english(cat):
     assert report.indicator_sentence(row(), obs(), None, cat, lang="en") == (
         "In 2024, myopia prevalence among junior secondary students was 70.7%, down 0.3 percentage points on the "
-        "previous year, on current trends about 69.6% in 2030 (80% interval 67.5%–71.6%), the probability of meeting "
-        "the target (below 60%) is under 5%.")
+        "previous year, on current trends about 69.6% in 2030 (80% interval 67.5%–71.6%), the chance of meeting "
+        "the target (below 60%) is very low.")
     with pytest.raises(ValueError):
         report.indicator_sentence(row(), obs(), None, cat, lang="fr")
 
@@ -187,21 +192,36 @@ def test_report_notebook_in_english(processed, cat, tmp_path):
         assert zh not in shown, zh
 
 
-def test_the_probability_words_bounds_are_the_settings(tmp_path):
-    """低于5% / 高于95% come from params/assessment.yaml: with the bounds at 10 % and 90 % a
-    probability of 0.07 is 低于10%, not 约7%."""
+def test_the_probability_words_and_numbers_are_the_settings(tmp_path):
+    """The bands and the bounds come from params/assessment.yaml: with the bounds at 10 % and 90 %
+    a probability of 0.07 is 低于10%, not 约5%; a renamed band is what the sentence says."""
     from analysis import config, scorecard
+    from analysis.report.sentences import probability_number
 
     text = config.PARAMS_DIR.joinpath("assessment.yaml").read_text(encoding="utf-8")
     other = tmp_path / "assessment.yaml"
     other.write_text(text.replace("words_below: 0.05", "words_below: 0.1").replace("words_above: 0.95",
-                                                                                 "words_above: 0.9"),
-                     encoding="utf-8")
+                                                                                 "words_above: 0.9")
+                     .replace("zh: 很小", "zh: 极小"), encoding="utf-8")
     shipped, wider = scorecard.load_settings(), scorecard.load_settings(other)
-    assert report.probability_words(0.07, "zh", shipped) == "约7%"
-    assert report.probability_words(0.07, "zh", wider) == "低于10%"
-    assert report.probability_words(0.93, "en", wider) == "over 90%"
-    assert report.probability_words(0.03, "zh", shipped) == "低于5%"
+    assert probability_number(0.07, "zh", shipped) == "约5%"
+    assert probability_number(0.07, "zh", wider) == "低于10%"
+    assert probability_number(0.93, "en", wider) == "over 90%"
+    assert report.probability_words(0.03, "zh", shipped) == "很小"
+    assert report.probability_words(0.03, "zh", wider) == "极小"
+
+
+def test_bands_out_of_order_or_missing_a_status_threshold_are_refused(tmp_path):
+    from analysis import config, scorecard
+
+    text = config.PARAMS_DIR.joinpath("assessment.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "assessment.yaml"
+    bad.write_text(text.replace("{from: 0.66, zh: 较大", "{from: 0.7, zh: 较大"), encoding="utf-8")
+    with pytest.raises(config.ParamsError, match="bands starting at probability.likely"):
+        scorecard.load_settings(bad)
+    bad.write_text(text.replace("{from: 0.00, zh: 很小", "{from: 0.05, zh: 很小"), encoding="utf-8")
+    with pytest.raises(config.ParamsError, match="'from' falling to 0"):
+        scorecard.load_settings(bad)
 
 
 def test_the_engines_reasons_reach_a_chinese_page_in_chinese():

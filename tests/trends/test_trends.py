@@ -435,6 +435,19 @@ def test_flagged_values_are_kept_with_a_warning_and_derived_ones_are_not_treated
     assert record(models, "C1.6")["n_points"] == 9
 
 
+def test_a_series_of_bounds_only_is_not_projected_and_says_why(cat):
+    # the national C1.6 as published: 99%以上 (2015–2017), 90%以上 (2022) — a fall from 99 to 90 is
+    # a change of wording, not of the rate; projecting it gave ~35 % for 2030
+    obs = observations(series("C1.6", [2015, 2016, 2017, 2022], [99.0, 99.0, 99.0, 90.0], area="national",
+                              flags=["lower_bound"] * 4), cat)
+    result = trends.project_observations(obs, cat.indicators)
+    one = record(result.models, "C1.6", area="national")
+    assert not one["projectable"] and one["reason"] == "all 4 values are bounds (以上), not values: nothing to project"
+    assert rows_of(result.projections, "C1.6", area="national").empty
+    from analysis.report.labels import engine_reason_zh
+    assert engine_reason_zh(one["reason"]) == "全部4个数值都是下限（“以上”），不是实际数值，不作预测"
+
+
 # --- paths for the assessment ---------------------------------------------------------------------
 
 
