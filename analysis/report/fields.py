@@ -53,6 +53,9 @@ def small_trend_chart(indicator_id: str, area: str, sex: str, observations: pd.D
         comparator_series(ax, comp, lang=lang, small=True)
     if entry is not None and pd.notna(entry.get("value")):
         ax.axhline(float(entry["value"]), color="#C44E52", ls=":", lw=1.2)
+    from analysis.report.style import plan_markers
+
+    plan_markers(ax, lang=lang, small=True)
     name = (entry["name_en"] if lang == "en" else entry["name_zh"]) if entry is not None else indicator_id
     if lang == "en":
         unit_en = UNITS_EN.get(unit, unit).strip()
@@ -75,12 +78,16 @@ def chart_rows(scorecard: pd.DataFrame, plan: str, field: int) -> pd.DataFrame:
 def small_multiples(scorecard: pd.DataFrame, plan: str, field: int, observations: pd.DataFrame,
                     projections: pd.DataFrame, cat: Catalog, ncols: int = 4, lang: str = "zh"):
     """A grid of :func:`small_trend_chart` for one field (None when no target of it has data),
-    with one legend under the grid."""
+    with one legend under the grid; a target without a series of its own (a gap) gets no panel."""
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     rows = chart_rows(scorecard, plan, field)
+    # a target judged on a derived value (an urban–rural gap of W1.2a) has no series of its own to draw:
+    # its panel would be empty axes; it is shown with the gaps (八、性别差距与城乡差距)
+    drawn = set(zip(observations["indicator_id"], observations["area"], observations["sex"], strict=True))
+    rows = rows[[key in drawn for key in zip(rows["indicator_id"], rows["area"], rows["sex"], strict=True)]]
     if rows.empty:
         return None
     n = len(rows)
@@ -96,8 +103,9 @@ def small_multiples(scorecard: pd.DataFrame, plan: str, field: int, observations
                Patch(color="#4C72B0", alpha=0.35, label="80%预测区间" if zh else "80% interval"),
                Patch(color="#4C72B0", alpha=0.18, label="95%预测区间" if zh else "95% interval"),
                Line2D([], [], ls=":", color="#C44E52", label="目标" if zh else "target"),
-               Line2D([], [], color="#DD8452", label="全国" if zh else "China")]
-    fig.legend(handles=handles, loc="lower center", ncol=5, frameon=False, fontsize=8)
+               Line2D([], [], color="#DD8452", label="全国" if zh else "China"),
+               Line2D([], [], ls=(0, (2, 2)), color="#777777", label="基期、中期" if zh else "baseline, mid-term")]
+    fig.legend(handles=handles, loc="lower center", ncol=6, frameon=False, fontsize=8)
     fig.tight_layout(rect=(0, 0.06 if nrows == 1 else 0.03, 1, 1))
     return fig
 

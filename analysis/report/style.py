@@ -138,3 +138,16 @@ def comparator_series(ax, comp, projection=None, *, lang: str = "zh", small: boo
         ax.plot(projection["year"], projection["mean"], ls="--", color=colour, lw=1,
                 label=None if small else ("全国预测值" if zh else "national projection"))
 
+
+def plan_markers(ax, *, lang: str = "zh", small: bool = False) -> None:
+    """The plan's baseline year (2020) and mid-term year (2025) as light vertical lines, read from
+    ``params/plan.yaml``: a reader sees where the plan started and where the mid-term review sits."""
+    from analysis import config
+
+    plan = config.plan()
+    zh = lang == "zh"
+    for year, words in ((plan.baseline_year, "基期" if zh else "baseline"),
+                        (plan.midterm_year, "中期" if zh else "mid-term")):
+        ax.axvline(year, color="#777777", ls=(0, (2, 2)), lw=1.0, zorder=1.5,
+                   label=None if small else (f"{year}年{words}" if zh else f"{words} {year}"))
+

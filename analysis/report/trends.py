@@ -234,6 +234,9 @@ def fan_chart(projections: pd.DataFrame, observations: pd.DataFrame, indicator_i
     if entry is not None and pd.notna(entry.get("value")):
         ax.axhline(float(entry["value"]), color="#C44E52", ls=":", lw=1.5,
                    label=f"{int(entry['year'])}年目标 {entry['value']:g}{unit}")
+    from analysis.report.style import plan_markers
+
+    plan_markers(ax)
     name = entry["name_zh"] if entry is not None else indicator_id
     note = "" if len(proj) else "（该序列没有预测：数据不足或暂无数据）"
     ax.set_title(f"{name}（{unit}）：{area_label(area)}，{SEX_LABELS.get(sex, sex)}{note}")
