@@ -27,6 +27,7 @@ from analysis.report.gaps import (
     town_table,
 )
 from analysis.report.labels import GAP_STATUS_COLORS, GAP_STATUS_LABELS, MEMBERSHIP_LABELS, area_label
+from analysis.report.sentences import probability_number
 from analysis.scorecard.probability import meets
 
 log = logging.getLogger(__name__)
@@ -190,8 +191,8 @@ def gap_trend_chart(result: GapResult, cat: Catalog, scope: str = "district", *,
         ax.set_ylim(visible.min() - pad, visible.max() + pad)
         ax.set_xlim(first - 0.5, settings.horizon + 0.5)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
-        ax.set_title(f"{ind} {row['name_zh']}\n{GAP_STATUS_LABELS[row['status']]}  P(缩小)={_fmt(row['p_narrower'], 2)}"
-                     f"  P(扩大)={_fmt(row['p_wider'], 2)}",
+        ax.set_title(f"{ind} {row['name_zh']}\n{GAP_STATUS_LABELS[row['status']]}  缩小的概率"
+                     f"{probability_number(row['p_narrower'])}  扩大的概率{probability_number(row['p_wider'])}",
                      fontsize=9, color=color if row["status"] in ("widening", "reversed", "narrowing") else "#222222")
         ax.set_ylabel(f"{fl}−{rl}（{_diff_unit(row['unit'])}）", fontsize=8)
         ax.tick_params(labelsize=8)

@@ -30,6 +30,7 @@ from analysis.report.labels import (
     area_label,
     engine_reason_zh,
 )
+from analysis.report.sentences import probability_number
 
 log = logging.getLogger(__name__)
 
@@ -169,8 +170,8 @@ def gap_table(result: GapResult, cat: Catalog, settings: GapSettings, scopes: Se
                                         r.latest_years),
             "基期以来差距大小的变化": _change_text(r.change_abs, r.baseline_small or r.latest_small, settings, d),
             f"{settings.horizon}年预测差值（80%区间）": interval,
-            "P(缩小)": _fmt(r.p_narrower, 2),
-            "P(扩大)": _fmt(r.p_wider, 2),
+            "缩小的概率": probability_number(r.p_narrower),
+            "扩大的概率": probability_number(r.p_wider),
             "判断": GAP_STATUS_LABELS[r.status] + (f"（{engine_reason_zh(r.note)}）" if r.note else ""),
         })
     return pd.DataFrame(rows)
@@ -300,8 +301,8 @@ def narrow_target_table(targets: pd.DataFrame, settings: GapSettings | None = No
         "当前差距(三年平均)": [published_value(v, bool(sm), settings, 2) for v, sm in
                            zip(targets["gap_now"], targets["now_small"], strict=True)],
         f"{settings.horizon}年预测差距": targets["gap_2030"].map(lambda v: _fmt(v, 2, True)),
-        "P(缩小)": targets["p_narrower"].map(lambda v: _fmt(v, 2)),
-        "P(扩大)": targets["p_wider"].map(lambda v: _fmt(v, 2)),
+        "缩小的概率": targets["p_narrower"].map(probability_number),
+        "扩大的概率": targets["p_wider"].map(probability_number),
         "判断": targets["status"].map(GAP_TARGET_LABELS),
         "说明": targets["reason"],
     })
@@ -361,8 +362,8 @@ def gap_headline(result: GapResult, scope: str = "district", lang: str = "zh") -
         if sub.empty:
             continue
         names = "、".join(
-            f"{r.indicator_id} {r.name_zh}（{_who(kind, r.disadvantaged_latest)}，P(缩小)={_fmt(r.p_narrower, 2)}，"
-            f"P(扩大)={_fmt(r.p_wider, 2)}）"
+            f"{r.indicator_id} {r.name_zh}（{_who(kind, r.disadvantaged_latest)}，缩小的概率"
+            f"{probability_number(r.p_narrower)}，扩大的概率{probability_number(r.p_wider)}）"
             if status in ("widening", "reversed", "narrowing") else f"{r.indicator_id} {r.name_zh}"
             for r in sub.itertuples())
         parts.append(f"- **{GAP_STATUS_LABELS[status]}**（{len(sub)} 项）：{names}")

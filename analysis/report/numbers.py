@@ -39,3 +39,18 @@ def fmt_difference(v: float, unit: str = "", digits: int = 2) -> str:
 def pct(p: float) -> str:
     """A probability in per cent."""
     return "—" if p is None or not np.isfinite(p) else f"{100 * p:.0f}%"
+
+
+def chance(p: float, settings) -> str:
+    """A probability as a number in a sentence or table: 低于5% / 高于95% beyond ``settings``'
+    ``words_below`` / ``words_above`` (params/assessment.yaml), else to the nearest 5 % ("约85%"):
+    a few thousand simulated paths and a handful of observed years cannot tell 1 % from 3 %."""
+    if p is None or not np.isfinite(p):
+        return "—"
+    below, above = settings.words_below, settings.words_above
+    if p < below:
+        return f"低于{100 * below:g}%"
+    if p > above:
+        return f"高于{100 * above:g}%"
+    return f"约{5 * round(20 * p)}%"
+

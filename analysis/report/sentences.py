@@ -24,6 +24,7 @@ from analysis.report.labels import (
     area_label,
     status_en,
 )
+from analysis.report.numbers import chance
 from analysis.returns import parse
 
 
@@ -115,20 +116,22 @@ def probability_words(p: float, lang: str = "zh", settings=None) -> str:
 
 def probability_number(p: float, lang: str = "zh", settings=None) -> str:
     """A probability as a number for tables: 低于5% / 高于95% beyond ``probability.words_below`` /
-    ``words_above``, else to the nearest 5 % ("约85%"; ``under 5%`` / ``about 85%`` in English)."""
+    ``words_above``, else to the nearest 5 % ("约85%"; ``under 5%`` / ``about 85%`` in English);
+    :func:`analysis.report.numbers.chance` in Chinese."""
     if p is None or pd.isna(p):
         return "—"
     if settings is None:
         from analysis.scorecard import load_settings
 
         settings = load_settings()
+    if lang == "zh":
+        return chance(p, settings)
     below, above = settings.words_below, settings.words_above
     if p < below:
-        return f"低于{100 * below:g}%" if lang == "zh" else f"under {100 * below:g}%"
+        return f"under {100 * below:g}%"
     if p > above:
-        return f"高于{100 * above:g}%" if lang == "zh" else f"over {100 * above:g}%"
-    rounded = 5 * round(20 * p)
-    return f"约{rounded}%" if lang == "zh" else f"about {rounded}%"
+        return f"over {100 * above:g}%"
+    return f"about {5 * round(20 * p)}%"
 
 
 def _target_words(row: pd.Series) -> str:

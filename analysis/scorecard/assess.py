@@ -17,7 +17,7 @@ import pandera.pandas as pa
 
 from analysis import atomic, config, kinds, schemas, trends
 from analysis.catalog import KINDS, Catalog, load_catalog, target_text
-from analysis.report.numbers import fmt, pct
+from analysis.report.numbers import chance, fmt
 from analysis.returns import parse
 from analysis.returns.inventory import fingerprint
 from analysis.scorecard.context import Context
@@ -142,7 +142,8 @@ def _town_summary(head: dict, entry: pd.Series, towns: list[str], former: list[s
     if mets and ctx.mode != "final":
         p_all = probability(joint(mets))
         head["p_all_towns"] = p_all
-        notes.append(f"全部{len(mets)}个镇（街道）{ahead}每年均达标的概率为{pct(p_all)}（各镇模拟路径视为相互独立）")
+        notes.append(f"全部{len(mets)}个镇（街道）{ahead}每年均达标的概率{chance(p_all, st)}"
+                     "（各镇模拟路径视为相互独立）")
     if is_joint_town_target(entry, st):
         # a town that already missed a year of the plan period: the per-town target is missed, a fact
         tolerance = float(entry["tolerance"]) if pd.notna(entry.get("tolerance")) else 0.0
@@ -163,14 +164,14 @@ def _town_summary(head: dict, entry: pd.Series, towns: list[str], former: list[s
             if missed:
                 head.update(p_meet=0.0, p_ahead=head["p_all_towns"], status="off_track",
                             fact_zh=f"{missed_words}未达到目标，各镇（街道）规划期内每年达标已不能全部实现")
-                notes.insert(0, f"以镇（街道）为单位评估：{head['fact_zh']}；全区合计的达标概率为{pct(own)}")
+                notes.insert(0, f"以镇（街道）为单位评估：{head['fact_zh']}；全区合计的达标概率{chance(own, st)}")
             else:
                 head.update(p_meet=head["p_all_towns"],
                             status=level_status(head["p_all_towns"], met_now_all, st.likely, st.unlikely))
-                notes.insert(0, f"以镇（街道）为单位评估；全区合计的达标概率为{pct(own)}")
+                notes.insert(0, f"以镇（街道）为单位评估；全区合计的达标概率{chance(own, st)}")
                 if head["status"] in ("at_risk", "off_track"):
-                    _add_warning(head, "difficult", f"全部镇（街道）{ahead}每年均达标的概率为"
-                                 f"{pct(head['p_all_towns'])}" + (f"；风险镇（街道）：{head['towns_at_risk']}"
+                    _add_warning(head, "difficult", f"全部镇（街道）{ahead}每年均达标的概率"
+                                 f"{chance(head['p_all_towns'], st)}" + (f"；风险镇（街道）：{head['towns_at_risk']}"
                                                                   if at_risk else ""), st,
                                  1 if head["status"] == "off_track" else 0)
         if missed and "past_break" not in head["warning_codes"]:

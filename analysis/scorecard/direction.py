@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.report.labels import GAP_LABELS, engine_reason_zh
-from analysis.report.numbers import difference_unit, fmt, fmt_difference, pct
+from analysis.report.numbers import chance, difference_unit, fmt, fmt_difference
 from analysis.scorecard.context import Context, Series, series_z, window
 from analysis.scorecard.pace import observed_pace
 from analysis.scorecard.probability import (
@@ -137,8 +137,8 @@ def direction_row(entry: pd.Series, area: str, sex: str, breakdown: str, ctx: Co
         p = p_beyond(vT, test.reference, sign)
         row.update(p_meet=p, status=direction_status(better, worse, st.likely))
         row["p_of_zh"] = f"{target_year}年数值{'高' if sign > 0 else '低'}于{test.what}"
-        row["reason_zh"] = (f"{row['p_of_zh']}的概率为{pct(better)}，"
-                            f"{'低' if sign > 0 else '高'}于它的概率为{pct(worse)}")
+        row["reason_zh"] = (f"{row['p_of_zh']}的概率{chance(better, st)}，"
+                            f"{'低' if sign > 0 else '高'}于它的概率{chance(worse, st)}")
         if reversal(s.years, series_z(s, scale), sign, pace.sigma, st.reversal_run, st.reversal_min_sd):
             back = fmt_difference(s.values[-1] - s.values[-2], row["unit"] or "")
             _add_warning(row, "reversal", f"此前连续{st.reversal_run}年向规划方向变化，{s.latest_year}年反向变化"
@@ -239,8 +239,9 @@ def _judged_narrowing(row: dict, entry: pd.Series, ctx: Context, label: str, uni
     if j["now_small"]:
         row["counts_zh"] = "各年计数过少，单一年份的差距不公布"
     row["p_of_zh"] = f"{first}—{gs.horizon}年平均{label}小于近{gs.window_years}年平均"
-    row["reason_zh"] = (f"{label}：{now}；{first}—{gs.horizon}年平均差距小于此的概率为{pct(j['p_narrower'])}，"
-                        f"同向扩大的概率为{pct(j['p_wider'])}")
+    row["reason_zh"] = (f"{label}：{now}；{first}—{gs.horizon}年平均差距小于此的概率"
+                        f"{chance(j['p_narrower'], ctx.settings)}，"
+                        f"同向扩大的概率{chance(j['p_wider'], ctx.settings)}")
 
 
 def relative_row(entry: pd.Series, ctx: Context) -> dict:
@@ -317,7 +318,7 @@ def relative_row(entry: pd.Series, ctx: Context) -> dict:
         _year_reached_fields(row, first_year_met(ok, common_years, met_now, s.latest_year, False),
                              st.pace_interval, s.latest_year)
     if row["status"] in ("at_risk", "off_track"):
-        _add_warning(row, "difficult", f"到{target_year}年{word}{other_name}的概率为{pct(p)}"
+        _add_warning(row, "difficult", f"到{target_year}年{word}{other_name}的概率{chance(p, st)}"
                                        f"（{st.label(row['status'])}）", st, 1 if row["status"] == "off_track" else 0)
     _quality_warning(row, s, ctx)
     return _finish(row, ctx)

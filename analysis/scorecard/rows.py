@@ -13,7 +13,7 @@ import pandas as pd
 from analysis import kinds
 from analysis.catalog import target_text
 from analysis.report.labels import engine_reason_zh
-from analysis.report.numbers import difference_unit, fmt, fmt_difference, pct
+from analysis.report.numbers import chance, difference_unit, fmt, fmt_difference
 from analysis.returns import parse
 from analysis.scorecard.context import Context, Series, series_z, window
 from analysis.scorecard.pace import Pace, observed_pace, pace_band, pace_ratio, required_pace
@@ -203,7 +203,7 @@ def _schedule_against_status(row: dict, target_year: int, ctx: Context) -> None:
     if not ((ahead and status in ("at_risk", "off_track")) or (not ahead and status in ("achieved", "on_track"))):
         return
     word = row["status_zh"] or ctx.settings.label(status, ctx.mode)
-    why = row["fact_zh"] or (f"按当前趋势{target_year}年达标的概率为{pct(row['p_meet'])}"
+    why = row["fact_zh"] or (f"按当前趋势{target_year}年达标的概率{chance(row['p_meet'], ctx.settings)}"
                              if pd.notna(row["p_meet"]) else "")
     row["schedule_zh"] += f"；{'但' if ahead else '虽滞后，但'}{why}，评为“{word}”" if why else f"；评为“{word}”"
 
@@ -287,14 +287,15 @@ def level_row(entry: pd.Series, area: str, sex: str, breakdown: str, ctx: Contex
             row.update(p_meet=0.0, p_ahead=p, status="off_track", status_zh=st.broken_label,
                        fact_zh="、".join(f"{y}年{fmt(v, unit)}" for y, v in breaks)
                        + "未达到目标，规划期内每年达标已不能实现")
-            row["reason_zh"] = f"{row['fact_zh']}；{row['p_of_zh']}的概率为{pct(p)}"
+            row["reason_zh"] = f"{row['fact_zh']}；{row['p_of_zh']}的概率{chance(p, st)}"
         else:
             row.update(p_meet=p, status=level_status(p, met_now, st.likely, st.unlikely))
             if row["status"] == "achieved" and not met_strict:
                 row["status_zh"] = st.basic_label
             if row["status"] in ("at_risk", "off_track"):
                 words = "每年均达标" if kind in KEEP_KINDS else "达标"
-                _add_warning(row, "difficult", f"到{target_year}年{words}的概率为{pct(p)}（{st.label(row['status'])}）",
+                _add_warning(row, "difficult",
+                             f"到{target_year}年{words}的概率{chance(p, st)}（{st.label(row['status'])}）",
                              st, 1 if row["status"] == "off_track" else 0)
             if met_now and row["status"] in ("at_risk", "off_track"):
                 row["reason_zh"] = f"{s.latest_year}年已达标，但预计难以保持"

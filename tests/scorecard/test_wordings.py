@@ -193,14 +193,14 @@ def test_ahead_of_the_straight_path_yet_at_risk_says_why():
     # C1.9b on the shipped data: ahead of the 2020 → 2030 line in 2024, yet 存在风险
     row = schedule_row("ahead", "at_risk", 0.61)
     _schedule_against_status(row, 2030, SimpleNamespace(settings=load_settings(), mode="midterm"))
-    assert row["schedule_zh"].endswith("；但按当前趋势2030年达标的概率为61%，评为“存在风险”")
+    assert row["schedule_zh"].endswith("；但按当前趋势2030年达标的概率约60%，评为“存在风险”")
 
 
 def test_behind_yet_on_track_and_a_missed_year_say_why_too():
     ctx = SimpleNamespace(settings=load_settings(), mode="midterm")
     row = schedule_row("behind", "on_track", 0.7)
     _schedule_against_status(row, 2030, ctx)
-    assert "；虽滞后，但按当前趋势2030年达标的概率为70%，评为“有望实现”" in row["schedule_zh"]
+    assert "；虽滞后，但按当前趋势2030年达标的概率约70%，评为“有望实现”" in row["schedule_zh"]
     row = schedule_row("met", "off_track", 0.0, fact="2022年83.05%未达到目标")
     _schedule_against_status(row, 2030, ctx)
     assert row["schedule_zh"].endswith("；但2022年83.05%未达到目标，评为“难以实现”")
