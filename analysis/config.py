@@ -84,6 +84,8 @@ class RunParams:
     per_indicator: dict[str, Any] | None = None
     #: the report also written as Word and PDF: ``page`` (a page of the run) and ``word_template``
     documents: dict[str, Any] | None = None
+    #: the title in English, for the banner of pages made with ``-p lang=en``
+    title_en: str = ""
 
 
 def load_run_params(path: str | os.PathLike[str] = DEFAULT_RUN_PARAMS) -> RunParams:
@@ -96,7 +98,7 @@ def load_run_params(path: str | os.PathLike[str] = DEFAULT_RUN_PARAMS) -> RunPar
     where = display_path(p)
     if not isinstance(data, dict):
         raise ParamsError(f"{where}: expected a mapping with 'notebooks' and 'parameters'")
-    unknown = set(data) - {"title", "notebooks", "parameters", "per_indicator", "documents"}
+    unknown = set(data) - {"title", "title_en", "notebooks", "parameters", "per_indicator", "documents"}
     if unknown:
         raise ParamsError(f"{where}: unknown key(s) {sorted(unknown)}")
     notebooks = data.get("notebooks")
@@ -140,6 +142,7 @@ def load_run_params(path: str | os.PathLike[str] = DEFAULT_RUN_PARAMS) -> RunPar
         parameters=dict(parameters),
         per_indicator=per_indicator,
         documents=documents,
+        title_en=str(data.get("title_en") or ""),
     )
 
 

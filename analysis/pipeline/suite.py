@@ -299,7 +299,8 @@ def _execute_and_render(nb: str, page: str, params: dict[str, Any], executed_dir
     notify(page, "rendering")
     html = staging / f"{page}.html"
     stamp["data_as_of"] = inventory.data_as_of(params.get("processed_dir", stamp.get("processed_dir", "")))
-    title = report.render_notebook(executed, html, stamp)
+    page_stamp = stamp | {"lang": params.get("lang", "zh")}
+    title = report.render_notebook(executed, html, page_stamp)
     entry = {"notebook": page, "html": html.name, "title": title,
              "run_id": stamp["run_id"], "run_time": stamp["run_time"]}
     if page != nb:  # a page of the per-indicator notebook: named after its indicator
@@ -381,6 +382,7 @@ def run(
         folders.append(run_params.path.parent)
     stamp = {
         "title": run_params.title,
+        "title_en": run_params.title_en,
         "run_id": run_id,
         "run_time": beijing_time(started),
         "commit": git_commit(),
@@ -437,7 +439,8 @@ def _run_locked(run_params, notebooks, per_notebook, overrides, only, reports_di
                      result.data["files"], result.data["values_read"], result.data["observations"],
                      result.data["quarantined"], result.data["quarantined_by_reason"],
                      len(result.data["unreadable"]), result.data["unreadable"])
-        manifest["latest_run"] = {k: stamp[k] for k in stamp if k != "title"} | {"data": data_words(result.data)}
+        manifest["latest_run"] = ({k: stamp[k] for k in stamp if k not in ("title", "title_en")}
+                                  | {"data": data_words(result.data)})
         report.write_index(staging, manifest, run_params.title)
         report.publish(staging, reports_dir)
     except BaseException as exc:

@@ -44,7 +44,8 @@ def render_notebook(executed: Path, html_path: Path, stamp: dict[str, Any]) -> s
     """Write ``executed`` as an HTML page without code cells; return the page's title.
 
     ``stamp`` (run time, run id, commit, params file, title) is printed in the page's
-    header and footer so a printed page still says where it came from.
+    header and footer so a printed page still says where it came from; with ``lang: en`` (a page
+    made with ``-p lang=en``) in English, with ``title_en``.
     """
     nb = nbformat.read(executed, as_version=4)
     title = notebook_title(nb, executed.stem)
@@ -55,18 +56,19 @@ def render_notebook(executed: Path, html_path: Path, stamp: dict[str, Any]) -> s
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
-    exporter.language_code = "zh-CN"
+    exporter.language_code = "en" if stamp.get("lang") == "en" else "zh-CN"
     exporter.register_preprocessor(
         TagRemovePreprocessor(remove_cell_tags={REMOVE_CELL_TAG}, enabled=True), enabled=True
     )
     resources = {"metadata": {"name": title}, "plan_monitor": dict(stamp)}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
-    html_path.write_text(with_contents(body), encoding="utf-8")
+    html_path.write_text(with_contents(body, label="Contents" if stamp.get("lang") == "en" else "目录"),
+                         encoding="utf-8")
     log.info("rendered %s -> %s (%d bytes)", executed.name, html_path.name, len(body))
     return title
 
 
-def with_contents(html: str, min_headings: int = 3) -> str:
+def with_contents(html: str, min_headings: int = 3, label: str = "目录") -> str:
     """The page with a table of contents of its section headings (h2, h3) under its banner.
 
     Pages with fewer than ``min_headings`` sections are left as they are. The contents link to
@@ -80,9 +82,9 @@ def with_contents(html: str, min_headings: int = 3) -> str:
     if len(headings) < min_headings or banner is None:
         return html
     nav = soup.new_tag("nav", attrs={"class": "pm-contents"})
-    label = soup.new_tag("strong")
-    label.string = "目录"
-    nav.append(label)
+    heading = soup.new_tag("strong")
+    heading.string = label
+    nav.append(heading)
     items = soup.new_tag("ul")
     for h in headings:
         item = soup.new_tag("li", attrs={"class": f"pm-contents-{h.name}"})

@@ -347,11 +347,14 @@ def add_image(doc, img: Tag) -> None:
     doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
-def add_contents(doc) -> None:
-    """A table of contents (Word's TOC field over Heading 1–2), filled in when Word opens the file."""
+def add_contents(doc, label: str = "目录") -> None:
+    """A table of contents (Word's TOC field over Heading 1–2), filled in when Word opens the file;
+    headed ``label`` (the page's own word for it: 目录, or Contents on an English page)."""
     para = doc.add_paragraph(style=_style(doc, "Heading 1"))
-    para.add_run("目录")
-    _field(doc.add_paragraph(), 'TOC \\o "1-2" \\h \\z \\u', "（目录在Word中打开时更新；如未更新，请按F9）")
+    para.add_run(label)
+    hint = ("（目录在Word中打开时更新；如未更新，请按F9）" if label == "目录"
+            else "(the contents are filled in when Word opens the file; press F9 if they are not)")
+    _field(doc.add_paragraph(), 'TOC \\o "1-2" \\h \\z \\u', hint)
     settings = doc.settings.element
     if settings.find(qn("w:updateFields")) is None:
         update = OxmlElement("w:updateFields")
@@ -390,7 +393,7 @@ def html_to_docx(html: str, template: Path = DEFAULT_TEMPLATE) -> docx.document.
             _add_inline(doc.add_paragraph(style=_style(doc, "Caption")), block)
             continue
         if block.name == "nav":
-            contents = True  # placed under the title and its stamp
+            contents = block.strong.get_text(strip=True) if block.strong else "目录"  # under the title
             continue
         if block.name in HEADING_STYLES:
             para = doc.add_paragraph(style=_style(doc, HEADING_STYLES[block.name]))
@@ -402,7 +405,7 @@ def html_to_docx(html: str, template: Path = DEFAULT_TEMPLATE) -> docx.document.
                 doc.paragraphs[-1].runs[0].text = doc.paragraphs[-1].runs[0].text.lstrip(" ·")
                 doc.core_properties.title = _clean(block.get_text()).strip()
             if block.name == "h1" and contents:
-                add_contents(doc)
+                add_contents(doc, contents)
         elif block.name in ("ul", "ol"):
             style = _style(doc, "List Bullet" if block.name == "ul" else "List Number")
             for item in block.find_all("li", recursive=False):

@@ -1,4 +1,5 @@
 import os
+import re
 
 import nbformat
 import pytest
@@ -54,6 +55,26 @@ def test_rendered_page_has_outputs_and_narrative_but_no_code(tmp_path):
     assert "说明文字" in text and "显示的结果 42" in text
     assert "secret_code_line" not in text
     assert 'lang="zh-CN"' in text and "返回报告目录" in text and "abc" in text
+
+
+def test_an_english_page_has_an_english_banner_and_footer(tmp_path):
+    nb = new_notebook(cells=[new_markdown_cell("# Evaluation report\n\n## One\n\n## Two\n\n## Three")])
+    src = tmp_path / "60_report.ipynb"
+    nbformat.write(nb, src)
+    html = tmp_path / "60_report.html"
+    report.render_notebook(src, html, {"title": "监测", "title_en": "Monitoring", "lang": "en", "run_id": "r1",
+                                       "run_time": "2026-12-03 15:36:23（北京时间）", "data_as_of": "2024年",
+                                       "commit": "abc", "params_file": "params/run.yaml"})
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
+    assert soup.html["lang"] == "en"
+    banner = soup.find(class_="pm-banner").get_text(" ", strip=True)
+    footer = " ".join(soup.find(class_="pm-footer").get_text(" ", strip=True).split())
+    assert "Back to the index" in banner and "Monitoring" in banner and "data to 2024" in banner
+    assert "(Beijing time)" in footer and "run r1" in footer
+    assert soup.find(class_="pm-contents").strong.string == "Contents"
+    assert not re.search(r"[\u4e00-\u9fff]", banner + footer)  # no Chinese in the frame of an English page
 
 
 def test_manifest_and_index_list_every_page(tmp_path):
