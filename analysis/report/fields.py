@@ -23,9 +23,13 @@ from analysis.trends.base import COMPARATOR_AREA
 
 
 def small_trend_chart(indicator_id: str, area: str, sex: str, observations: pd.DataFrame,
-                      projections: pd.DataFrame, cat: Catalog, ax=None, lang: str = "zh"):
+                      projections: pd.DataFrame, cat: Catalog, ax=None, lang: str = "zh", fan: bool = True):
     """A small chart of one series: observed points, the projection's 80 % and 95 % fan to 2030,
-    the target line and the national comparator. Draws on ``ax`` (a new small figure without)."""
+    the target line and the national comparator. Draws on ``ax`` (a new small figure without).
+
+    ``fan=False`` for a rate the scorecard judges in events (a handful of cases a year, where one
+    case moves the rate by tens of per cent): its fan would span nearly the whole range and say
+    nothing the 说明 does not say better in cases, so only the observed values are drawn."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
@@ -36,7 +40,7 @@ def small_trend_chart(indicator_id: str, area: str, sex: str, observations: pd.D
     p = projections[(projections["indicator_id"] == indicator_id) & (projections["area"] == area)
                     & (projections["sex"] == sex)].sort_values("year")
     fut, fit = p[p["is_projection"]], p[~p["is_projection"]]
-    if len(fut):
+    if len(fut) and fan:
         band = pd.concat([fit.tail(1).assign(lo95=fit.tail(1)["mean"], hi95=fit.tail(1)["mean"],
                                              lo80=fit.tail(1)["mean"], hi80=fit.tail(1)["mean"]), fut])
         ax.fill_between(band["year"], band["lo95"], band["hi95"], color="#4C72B0", alpha=0.18, lw=0)
@@ -59,9 +63,15 @@ def small_trend_chart(indicator_id: str, area: str, sex: str, observations: pd.D
     name = (entry["name_en"] if lang == "en" else entry["name_zh"]) if entry is not None else indicator_id
     if lang == "en":
         unit_en = UNITS_EN.get(unit, unit).strip()
-        ax.set_title(f"{indicator_id} {name}" + (f" ({unit_en})" if unit_en else ""), fontsize=8)
+        ax.set_title(f"{indicator_id} {name}" + (f" ({unit_en})" if unit_en else "")
+                     + ("" if fan else "\njudged in cases: no interval drawn"), fontsize=8)
     else:
-        ax.set_title(f"{indicator_id} {name}" + (f"（{unit}）" if unit else ""), fontsize=8)
+        ax.set_title(f"{indicator_id} {name}" + (f"（{unit}）" if unit else "")
+                     + ("" if fan else "\n按例数判断，不画预测区间"), fontsize=8)
+    if not fan:  # the same time axis as the panels beside it, to the plan's final year
+        from analysis import config
+
+        ax.set_xlim(right=config.plan().final_year + 0.5)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
     ax.tick_params(labelsize=7)
     return ax
@@ -94,8 +104,10 @@ def small_multiples(scorecard: pd.DataFrame, plan: str, field: int, observations
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.6 * nrows + 0.5), squeeze=False)
-    for ax, r in zip(axes.flat, rows.itertuples(index=False), strict=False):
-        small_trend_chart(r.indicator_id, r.area, r.sex, observations, projections, cat, ax=ax, lang=lang)
+    counts = rows["counts_zh"].fillna("").astype(str) if "counts_zh" in rows else pd.Series("", index=rows.index)
+    for ax, r, by_cases in zip(axes.flat, rows.itertuples(index=False), counts != "", strict=False):
+        small_trend_chart(r.indicator_id, r.area, r.sex, observations, projections, cat, ax=ax, lang=lang,
+                          fan=not by_cases)
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     zh = lang == "zh"

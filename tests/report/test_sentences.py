@@ -139,6 +139,16 @@ def test_field_table_methods_and_chart_on_real_data(processed, cat):
     observed = set(zip(result.observations["indicator_id"], result.observations["area"], result.observations["sex"],
                        strict=True))
     assert len(panels) == sum(k in observed for k in zip(rows["indicator_id"], rows["area"], rows["sex"], strict=True))
+    w1 = report.small_multiples(result.scorecard, "W", 1, result.observations, projections, cat)
+    by_cases = set(report.chart_rows(result.scorecard, "W", 1).query("counts_zh != ''")["indicator_id"])
+    assert "W1.2a" in by_cases  # maternal deaths: a handful of cases, judged in events
+    fanned = {}
+    for ax in (a for a in w1.axes if a.get_visible()):
+        fanned[ax.get_title().split()[0]] = bool(ax.collections)  # fill_between: the 80 % / 95 % fan
+        if ax.get_title().split()[0] in by_cases:
+            assert "按例数判断" in ax.get_title() and ax.get_xlim()[1] >= 2030
+    assert {i for i, f in fanned.items() if i in by_cases and f} == set()
+    assert fanned["W1.3a"]  # a screening rate keeps its fan
     for ax in panels:  # every panel shows observed points, and the baseline and mid-term years
         points = [line for line in ax.get_lines() if line.get_marker() == "o"]
         assert points and len(points[0].get_xdata()) > 0, ax.get_title()
