@@ -41,16 +41,17 @@ def pct(p: float) -> str:
     return "—" if p is None or not np.isfinite(p) else f"{100 * p:.0f}%"
 
 
-def chance(p: float, settings) -> str:
+def chance(p: float, settings, lang: str = "zh") -> str:
     """A probability as a number in a sentence or table: 低于5% / 高于95% beyond ``settings``'
-    ``words_below`` / ``words_above`` (params/assessment.yaml), else to the nearest 5 % ("约85%"):
-    a few thousand simulated paths and a handful of observed years cannot tell 1 % from 3 %."""
+    ``words_below`` / ``words_above`` (params/assessment.yaml), else to the nearest 5 % ("约85%";
+    ``under 5%`` / ``about 85%`` with ``lang="en"``): a few thousand simulated paths and a handful
+    of observed years cannot tell 1 % from 3 %."""
     if p is None or not np.isfinite(p):
         return "—"
+    zh = lang == "zh"
     below, above = settings.words_below, settings.words_above
     if p < below:
-        return f"低于{100 * below:g}%"
+        return f"低于{100 * below:g}%" if zh else f"under {100 * below:g}%"
     if p > above:
-        return f"高于{100 * above:g}%"
-    return f"约{5 * round(20 * p)}%"
-
+        return f"高于{100 * above:g}%" if zh else f"over {100 * above:g}%"
+    return f"约{5 * round(20 * p)}%" if zh else f"about {5 * round(20 * p)}%"

@@ -115,23 +115,15 @@ def probability_words(p: float, lang: str = "zh", settings=None) -> str:
 
 
 def probability_number(p: float, lang: str = "zh", settings=None) -> str:
-    """A probability as a number for tables: 低于5% / 高于95% beyond ``probability.words_below`` /
-    ``words_above``, else to the nearest 5 % ("约85%"; ``under 5%`` / ``about 85%`` in English);
-    :func:`analysis.report.numbers.chance` in Chinese."""
+    """A probability as a number for tables (:func:`analysis.report.numbers.chance`), with the
+    shipped params/assessment.yaml when no ``settings`` are given."""
     if p is None or pd.isna(p):
         return "—"
     if settings is None:
         from analysis.scorecard import load_settings
 
         settings = load_settings()
-    if lang == "zh":
-        return chance(p, settings)
-    below, above = settings.words_below, settings.words_above
-    if p < below:
-        return f"under {100 * below:g}%"
-    if p > above:
-        return f"over {100 * above:g}%"
-    return f"about {5 * round(20 * p)}%"
+    return chance(p, settings, lang)
 
 
 def _target_words(row: pd.Series) -> str:
