@@ -130,7 +130,7 @@ def load_run_params(path: str | os.PathLike[str] = DEFAULT_RUN_PARAMS) -> RunPar
             raise ParamsError(f"{where}: unknown key(s) {sorted(unknown)} in 'documents'")
         if documents["page"] not in notebooks:
             raise ParamsError(f"{where}: documents page {documents['page']!r} is not one of the run's notebooks")
-        template = resolve(documents.get("word_template", PARAMS_DIR / "评估报告样式.docx"))
+        template = resolve(documents.get("word_template", WORD_TEMPLATE))
         if not template.is_file():
             raise ParamsError(f"{where}: documents word_template {display_path(template)} does not exist "
                               "(plan-monitor word-template writes the default one)")
@@ -145,6 +145,9 @@ def load_run_params(path: str | os.PathLike[str] = DEFAULT_RUN_PARAMS) -> RunPar
         title_en=str(data.get("title_en") or ""),
     )
 
+
+#: the default Word template of the evaluation report (``plan-monitor word-template`` writes it)
+WORD_TEMPLATE = PARAMS_DIR / "评估报告样式.docx"
 
 #: the plan period and the run's randomness (``params/plan.yaml``), read by every stage
 PLAN_FILE = PARAMS_DIR / "plan.yaml"

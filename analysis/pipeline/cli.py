@@ -245,8 +245,7 @@ def template(
 
 @app.command("word-template")
 def word_template(
-    out_file: Annotated[Path, typer.Option("--out", help="the .docx file to write")] = config.PARAMS_DIR
-    / "评估报告样式.docx",
+    out_file: Annotated[Path, typer.Option("--out", help="the .docx file to write")] = config.WORD_TEMPLATE,
 ) -> None:
     """Write the default Word template of the evaluation report (the office may then restyle it in Word).
 

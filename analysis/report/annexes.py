@@ -95,18 +95,18 @@ def data_quality(processed_dir: str | Path, cat: Catalog, lang: str = "zh") -> d
 
 
 def _bands_words(s, lang: str = "zh") -> str:
-    """The verbal bands of a probability with their ranges: 很大（90%及以上）、较大（66%—90%）…"""
-    bands, out = s.bands, []
-    for i, b in enumerate(bands):
-        lo = f"{100 * b['from']:g}%"
-        hi = f"{100 * bands[i - 1]['from']:g}%" if i else ""
-        if lang == "zh":
-            out.append(f"可能性{b['zh']}（{lo}及以上）" if not hi else f"可能性{b['zh']}（{lo}—{hi}）"
-                       if b["from"] > 0 else f"可能性{b['zh']}（低于{hi}）")
+    """The verbal bands of a probability with their ranges: 可能性很大（90%及以上）、较大（66%—90%）…"""
+    zh, out = lang == "zh", []
+    for upper, band in zip([None, *s.bands[:-1]], s.bands, strict=True):
+        lo, hi = f"{100 * band['from']:g}%", upper and f"{100 * upper['from']:g}%"
+        if hi is None:
+            span = f"{lo}及以上" if zh else f"{lo} or more"
+        elif band["from"] > 0:
+            span = f"{lo}—{hi}" if zh else f"{lo}–{hi}"
         else:
-            out.append(f"{b['en']} ({lo} or more)" if not hi else f"{b['en']} ({lo}–{hi})"
-                       if b["from"] > 0 else f"{b['en']} (under {hi})")
-    return ("、" if lang == "zh" else ", ").join(out)
+            span = f"低于{hi}" if zh else f"under {hi}"
+        out.append(f"可能性{band['zh']}（{span}）" if zh else f"{band['en']} ({span})")
+    return ("、" if zh else ", ").join(out)
 
 
 def methods_text(settings, lang: str = "zh") -> str:

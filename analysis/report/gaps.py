@@ -31,6 +31,7 @@ from analysis.report.labels import (
     engine_reason_zh,
 )
 from analysis.report.sentences import probability_number
+from analysis.scorecard.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,7 @@ def gap_table(result: GapResult, cat: Catalog, settings: GapSettings, scopes: Se
         s = s[s["scope"].isin(list(scopes))]
     kind = result.kind
     fl, rl = GROUPS[kind]["labels"]
+    assessment = load_settings()  # the probability's rounding, read once for the table
     rows = []
     for r in s.itertuples():
         d = published_decimals(cat, r.indicator_id)
@@ -170,8 +172,8 @@ def gap_table(result: GapResult, cat: Catalog, settings: GapSettings, scopes: Se
                                         r.latest_years),
             "基期以来差距大小的变化": _change_text(r.change_abs, r.baseline_small or r.latest_small, settings, d),
             f"{settings.horizon}年预测差值（80%区间）": interval,
-            "缩小的概率": probability_number(r.p_narrower),
-            "扩大的概率": probability_number(r.p_wider),
+            "缩小的概率": probability_number(r.p_narrower, settings=assessment),
+            "扩大的概率": probability_number(r.p_wider, settings=assessment),
             "判断": GAP_STATUS_LABELS[r.status] + (f"（{engine_reason_zh(r.note)}）" if r.note else ""),
         })
     return pd.DataFrame(rows)
@@ -292,6 +294,7 @@ def narrow_target_table(targets: pd.DataFrame, settings: GapSettings | None = No
     settings = settings or GapSettings.from_params()
     if targets.empty:
         return pd.DataFrame({"说明": ["所选指标中没有“差距缩小”类目标"]})
+    assessment = load_settings()
     return pd.DataFrame({
         "目标": targets["indicator_id"] + " " + targets["name_zh"],
         "差距类型": targets["gap"].map({"sex": "性别", "urban_rural": "城乡"}),
@@ -301,8 +304,8 @@ def narrow_target_table(targets: pd.DataFrame, settings: GapSettings | None = No
         "当前差距(三年平均)": [published_value(v, bool(sm), settings, 2) for v, sm in
                            zip(targets["gap_now"], targets["now_small"], strict=True)],
         f"{settings.horizon}年预测差距": targets["gap_2030"].map(lambda v: _fmt(v, 2, True)),
-        "缩小的概率": targets["p_narrower"].map(probability_number),
-        "扩大的概率": targets["p_wider"].map(probability_number),
+        "缩小的概率": [probability_number(p, settings=assessment) for p in targets["p_narrower"]],
+        "扩大的概率": [probability_number(p, settings=assessment) for p in targets["p_wider"]],
         "判断": targets["status"].map(GAP_TARGET_LABELS),
         "说明": targets["reason"],
     })
@@ -357,13 +360,15 @@ def gap_headline(result: GapResult, scope: str = "district", lang: str = "zh") -
         return f"{area_label(scope)}没有可比较的{what}数据。"
     horizon = int(s["horizon"].iloc[0])
     parts = [f"{area_label(scope)}有{what}对比数据的指标 {len(s)} 项。按模拟路径判断到{horizon}年："]
+    assessment = load_settings()
     for status in ("widening", "reversed", "narrowing", "stable", "parity", "insufficient_data"):
         sub = s[s["status"] == status]
         if sub.empty:
             continue
         names = "、".join(
             f"{r.indicator_id} {r.name_zh}（{_who(kind, r.disadvantaged_latest)}，缩小的概率"
-            f"{probability_number(r.p_narrower)}，扩大的概率{probability_number(r.p_wider)}）"
+            f"{probability_number(r.p_narrower, settings=assessment)}，"
+            f"扩大的概率{probability_number(r.p_wider, settings=assessment)}）"
             if status in ("widening", "reversed", "narrowing") else f"{r.indicator_id} {r.name_zh}"
             for r in sub.itertuples())
         parts.append(f"- **{GAP_STATUS_LABELS[status]}**（{len(sub)} 项）：{names}")

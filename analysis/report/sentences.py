@@ -98,6 +98,15 @@ def with_unit(v: float, unit: str, places: int | None = None) -> str:
     return f"{number(v, places)}{unit or ''}"
 
 
+def _or_shipped(settings):
+    """``settings``, or the shipped params/assessment.yaml's when None."""
+    if settings is None:
+        from analysis.scorecard import load_settings
+
+        settings = load_settings()
+    return settings
+
+
 def probability_words(p: float, lang: str = "zh", settings=None) -> str:
     """A probability in the words of its band (``probability.bands`` of the assessment's
     settings; the shipped params/assessment.yaml when none are given): 很大 / 较大 / 一般 / 较小 /
@@ -106,11 +115,7 @@ def probability_words(p: float, lang: str = "zh", settings=None) -> str:
     simulation can tell, a number to 1 % would claim more."""
     if p is None or pd.isna(p):
         return "不详" if lang == "zh" else "unknown"
-    if settings is None:
-        from analysis.scorecard import load_settings
-
-        settings = load_settings()
-    band = next(b for b in settings.bands if p >= b["from"])
+    band = next(b for b in _or_shipped(settings).bands if p >= b["from"])
     return band["zh"] if lang == "zh" else band["en"]
 
 
@@ -119,11 +124,7 @@ def probability_number(p: float, lang: str = "zh", settings=None) -> str:
     shipped params/assessment.yaml when no ``settings`` are given."""
     if p is None or pd.isna(p):
         return "—"
-    if settings is None:
-        from analysis.scorecard import load_settings
-
-        settings = load_settings()
-    return chance(p, settings, lang)
+    return chance(p, _or_shipped(settings), lang)
 
 
 def _target_words(row: pd.Series) -> str:

@@ -104,18 +104,6 @@ def coverage_heatmap(table, *, title: str):
     return fig
 
 
-#: flags of an observation published as a bound ("99%以上"): never drawn as a value
-BOUND_FLAGS = ("lower_bound",)
-
-
-def is_bound(flags) -> np.ndarray:
-    """Which observations were published as a bound (a boolean array from their ``flags``)."""
-    import pandas as pd
-
-    text = pd.Series(flags).fillna("").astype(str)
-    return text.str.contains("|".join(BOUND_FLAGS), regex=True).to_numpy()
-
-
 def comparator_series(ax, comp, projection=None, *, lang: str = "zh", small: bool = False) -> None:
     """The national comparator on a chart: published values as a line, values published as a
     lower bound ("90%以上") as unconnected upward triangles (a bound is not a value: no line
@@ -124,7 +112,10 @@ def comparator_series(ax, comp, projection=None, *, lang: str = "zh", small: boo
     The one drawing of the comparator, for the field small multiples and the fan charts alike.
     """
     colour = "#DD8452"
-    bound = is_bound(comp["flags"]) if "flags" in comp else np.zeros(len(comp), bool)
+    from analysis.trends.base import has_flag
+
+    # a value published as "90%以上" is a bound, never drawn as a value
+    bound = has_flag(comp["flags"], "lower_bound") if "flags" in comp else np.zeros(len(comp), bool)
     values, bounds = comp[~bound], comp[bound]
     zh = lang == "zh"
     if len(values):

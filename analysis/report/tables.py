@@ -27,7 +27,7 @@ def table(frame, links: tuple[str, ...] = LINK_COLUMNS):
         styler = styler.format(escape="html", na_rep="—", subset=text)
         floats = [c for c in text if frame[c].dtype.kind == "f"]
         if floats:
-            styler = styler.format(lambda v: fmt(v), na_rep="—", subset=floats)
+            styler = styler.format(fmt, na_rep="—", subset=floats)
     return styler
 
 

@@ -40,7 +40,7 @@ from analysis import config
 log = logging.getLogger(__name__)
 
 #: the default Word template (the office may restyle it in Word)
-DEFAULT_TEMPLATE = config.PARAMS_DIR / "评估报告样式.docx"
+DEFAULT_TEMPLATE = config.WORD_TEMPLATE
 #: the paragraph style of table cells (a custom style of the template)
 TABLE_TEXT = "表格文字"
 #: HTML heading -> the paragraph style it takes

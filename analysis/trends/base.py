@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import special
 
 from analysis import config
@@ -66,6 +67,13 @@ X0 = 2000.0
 #: ±LINK_CLIP while iterating and simulating (exp(50) ≈ 5·10²¹: no rate or odds of the plans
 #: comes near it), so that a diverging IRLS step or a wild draw cannot overflow
 LINK_CLIP = 50.0  # time origin of the design (years are used as year - X0)
+
+
+def has_flag(flags, flag: str) -> np.ndarray:
+    """Which observations carry ``flag`` in their ``flags`` (``;``-separated, a flag optionally
+    followed by ``:detail``), as a boolean array."""
+    text = pd.Series(flags).fillna("").astype(str)
+    return text.str.contains(rf"(?:^|;){flag}(?:$|;|:)", regex=True).to_numpy()
 
 
 FLAG_WARNINGS = {

@@ -24,6 +24,7 @@ from analysis.trends.base import (
     X0,
     ProjectionSettings,
     _scale_derivative,
+    has_flag,
     reporting_step,
     to_model_scale,
 )
@@ -122,7 +123,7 @@ def _series_info(obs: pd.DataFrame, codes: np.ndarray, n_series: int, indicators
         "resolution": pd.Series(reporting_step(value)).groupby(codes).min().reindex(range(n_series)).to_numpy(),
     })
     for flag in FLAG_WARNINGS:
-        hit = flags.str.contains(rf"(?:^|;){flag}(?:$|;|:)", regex=True).to_numpy()
+        hit = has_flag(flags, flag)
         info[f"flag_{flag}"] = np.bincount(codes, weights=hit, minlength=n_series).astype(int)
     units = _unit_table(indicators, pd.Index(keys["indicator_id"].unique()))
     joined = units.reindex(keys["indicator_id"]).reset_index(drop=True)

@@ -129,7 +129,7 @@ def test_a_missing_or_broken_template_is_named_in_chinese(tmp_path):
     assert not (tmp_path / "r.docx").exists()
 
 
-def test_the_shipped_template_is_the_one_build_template_writes(tmp_path):
+def test_the_shipped_template_has_every_style_the_report_uses():
     # the committed params/评估报告样式.docx has every style the report uses
     doc = docx.Document(str(word.DEFAULT_TEMPLATE))
     names = {s.name for s in doc.styles}
