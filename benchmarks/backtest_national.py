@@ -33,19 +33,23 @@ from analysis import (  # noqa: E402
     trends,  # noqa: E402
 )
 from analysis.catalog import load_catalog  # noqa: E402
+from analysis.trends.base import has_flag  # noqa: E402
 
 KEY = ["indicator_id", "area", "sex"]
 
 
 def national_observations(raw_dir: str, areas: list[str] | None = None) -> pd.DataFrame:
     """The cleaned national series (area ``national``), real figures only — or, with ``areas``,
-    those areas' series from the whole raw folder."""
+    those areas' series from the whole raw folder. Values published as a bound (“90%以上”) are
+    left out: they are not a point a forecast can be scored on, and the engine does not project a
+    series of bounds (C1.6's national values are all bounds)."""
     if areas:
         obs = clean.clean(config.resolve(raw_dir)).observations
-        return obs[obs["area"].isin(areas)].reset_index(drop=True)
-    result = clean.clean(config.resolve(raw_dir) / "reference")
-    obs = result.observations
-    return obs[obs["area"] == "national"].reset_index(drop=True)
+        obs = obs[obs["area"].isin(areas)]
+    else:
+        obs = clean.clean(config.resolve(raw_dir) / "reference").observations
+        obs = obs[obs["area"] == "national"]
+    return obs[~has_flag(obs["flags"], "lower_bound")].reset_index(drop=True)
 
 
 def origins(obs: pd.DataFrame, min_fit: int = 3) -> pd.DataFrame:

@@ -115,6 +115,7 @@ class ProjectionSettings:
     calibrate: bool
     calibration_min_forecasts: int
     calibration_max: float
+    own_calibration_prior: float
     #: a switch of the benchmarks, not a setting: project every series with this one candidate
     force_model: str | None = None
 

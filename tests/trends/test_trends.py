@@ -652,3 +652,60 @@ def test_a_count_series_naive_is_the_recent_rate_with_its_sampling_noise_and_dam
     free = trends.project_observations(obs, cat.indicators)
     names = [c["name"] for c in json.loads(record(free.models, "W1.2a")["candidates"])]
     assert names == ["trend", "weighted_trend", "naive"]
+
+
+# --- a series' own interval calibration --------------------------------------------------------
+
+
+def test_a_normal_score_maps_the_t_predictive_back_to_a_standard_normal():
+    from analysis.trends.selection import normal_score
+
+    df = np.array([3.0, 3.0, 30.0])
+    t90 = stats.t.ppf(0.9, df)
+    # an error at the t's own 90 % point is the normal's 90 % point, whatever the df and the sd
+    score = normal_score(2.0 + t90 * 0.5, np.full(3, 2.0), np.full(3, 0.25), df)
+    assert np.allclose(score, stats.norm.ppf(0.9))
+    # honest t(3) errors: their own squares average df/(df − 2) = 3, their normal scores' 1
+    draws = np.random.default_rng(1).standard_t(3, 200_000)
+    sq = normal_score(draws, np.zeros_like(draws), np.ones_like(draws), np.full_like(draws, 3.0)) ** 2
+    assert np.mean(draws**2) > 2 and abs(sq.mean() - 1) < 0.02
+    assert np.isnan(normal_score(np.array([1.0]), np.array([1.0]), np.array([0.0]), np.array([5.0])))[0]
+
+
+def test_own_calibration_widens_by_the_shrunk_mean_square_and_never_narrows():
+    from analysis.trends.selection import own_calibration
+
+    s = SETTINGS()
+    nu = s.own_calibration_prior
+    assert nu > 0
+    got = own_calibration(np.array([10, 10, 0, 10_000]), np.array([2.34, 0.5, np.nan, 100.0]), s)
+    assert got[0] == pytest.approx(math.sqrt((nu + 10 * 2.34) / (nu + 10)))
+    assert got[1] == 1.0 and got[2] == 1.0          # honest-or-better errors, no errors: unchanged
+    assert got[3] == s.calibration_max               # at most calibration_max
+    assert (own_calibration(np.array([10]), np.array([9.0]), SETTINGS(own_calibration_prior=0)) == 1.0).all()
+
+
+def test_a_series_whose_pace_slowed_gets_the_widening_its_back_test_asks_for(cat):
+    """National under-5 mortality 2010–2021 (the real published values): the log-linear trend
+    fitted to the early years runs ahead of the slowing decline, so its back-test errors are
+    larger than its intervals; the 2030 interval is widened by exactly the factor the record
+    reports, from the trend's own back-test (n_scored, mean_sq_score), and by nothing without it."""
+    from analysis.trends.selection import own_calibration
+
+    years = [2010, 2013, 2015, 2016, 2017, 2018, 2019, 2020, 2021]
+    values = [13.1, 9.5, 8.1, 7.5, 6.8, 6.1, 5.6, 5.4, 5.0]
+    obs = observations(series("C1.3b", years, values), cat)
+    widened = trends.project_observations(obs, cat.indicators, SETTINGS(use_comparator=False))
+    plain = trends.project_observations(obs, cat.indicators, SETTINGS(use_comparator=False, own_calibration_prior=0))
+    rec = record(widened.models, "C1.3b")
+    assert rec["chosen"] == "trend" == record(plain.models, "C1.3b")["chosen"]
+    trend = next(c for c in json.loads(rec["candidates"]) if c["name"] == "trend")
+    factor = own_calibration(np.array([trend["n_scored"]]), np.array([trend["mean_sq_score"]]), SETTINGS())[0]
+    assert trend["mean_sq_score"] > 1.5 and factor > 1.2
+    assert f"intervals widened x{factor:.2f} by its own back-test errors ({trend['n_scored']} forecasts" in rec["why"]
+    assert "widened" not in record(plain.models, "C1.3b")["why"]
+    w, p = rows_of(widened.projections, "C1.3b"), rows_of(plain.projections, "C1.3b")
+    w, p = w[w["year"] == 2030].iloc[0], p[p["year"] == 2030].iloc[0]
+    # a log-scale t interval: the log half-widths scale by the factor, the centre does not move
+    assert w["mean"] == pytest.approx(p["mean"])
+    assert math.log(w["hi80"] / w["lo80"]) == pytest.approx(factor * math.log(p["hi80"] / p["lo80"]), rel=1e-4)
