@@ -31,6 +31,8 @@ DEFAULT_CATALOG = PARAMS_DIR / "indicators.yaml"
 UNITS_FILE = PARAMS_DIR / "units.yaml"
 DEPARTMENTS_FILE = PARAMS_DIR / "departments.yaml"
 WORDINGS_FILE = PARAMS_DIR / "wordings.yaml"
+#: the member units' self-evaluation of the qualitative targets: the conclusions and their words
+SELF_EVALUATION_FILE = PARAMS_DIR / "selfeval.yaml"
 
 #: The plans' full text (the source of every target), shipped in ``docs/plans/``.
 PLAN_TEXT = PROJECT_ROOT / "docs" / "plans" / "yanshi-women-children-plans-2021-2030.txt"

@@ -55,6 +55,36 @@ QUARANTINE = pa.DataFrameSchema(
 )
 
 
+def _conclusion_codes() -> list[str]:
+    """The conclusions a self-evaluation may carry (``params/selfeval.yaml``)."""
+    from analysis.returns import selfeval
+
+    return list(selfeval.load_settings().codes)
+
+
+SELF_EVALUATIONS = pa.DataFrameSchema(
+    {
+        "plan": pa.Column(str, pa.Check.isin(["W", "C"])),
+        "indicator_id": pa.Column(str),
+        "department": pa.Column(str),
+        "year": pa.Column("int64", pa.Check.in_range(*OBSERVATION_YEARS)),
+        "conclusion": pa.Column(str, pa.Check(lambda s: s.isin(_conclusion_codes()),
+                                              error="a conclusion code of params/selfeval.yaml")),
+        "progress": pa.Column(str),     # 进展说明 as written ("" when left blank: flagged no_progress)
+        "evidence": pa.Column(str),     # 佐证材料 as written
+        "note": pa.Column(str),         # 填报人/备注 as written
+        "source_file": pa.Column(str),
+        "source_sheet": pa.Column(str),
+        "source_cell": pa.Column(str),  # the 自评结论 cell
+        "flags": pa.Column(str),
+    },
+    strict=True,
+    ordered=True,
+    coerce=True,
+    unique=["indicator_id", "year"],
+)
+
+
 class ContractError(ValueError):
     """A table that breaks its contract; the message lists every failing check."""
 

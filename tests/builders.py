@@ -55,3 +55,18 @@ def run_notebook(name: str, tmp_path, **parameters) -> str:
             texts.append(data.get("text/markdown", "") + data.get("text/html", "") + data.get("text/plain", "")
                          + o.get("text", "") + ("<png>" if "image/png" in data else ""))
     return "\n".join(texts)
+
+
+def fail_parquet_writes(monkeypatch, part: str) -> None:
+    """Make every parquet write whose path contains ``part`` fail as a full disk would (the others
+    are written): the way to break a multi-file write half-way."""
+    import pandas as pd
+
+    honest = pd.DataFrame.to_parquet
+
+    def failing(frame, path, *args, **kwargs):
+        if part in str(path):
+            raise OSError("disk full")
+        return honest(frame, path, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", failing)

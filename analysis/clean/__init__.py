@@ -12,6 +12,10 @@ possible range; numerator larger than denominator; a town reported for a year af
 the district; a value reported twice (with the same number: one kept, the repeat quarantined;
 with different numbers: both quarantined as a conflict, never one picked).
 
+The member units' self-evaluation forms of the qualitative targets are read too
+(:mod:`analysis.clean.selfeval`): each filled row is kept in ``self_evaluations`` or quarantined with
+its cell and reason (beside the refused values), and a row lost on the way fails the step.
+
 Soft (kept, flagged): ``jump`` (a change from the previous year far outside the series' usual
 movement), ``sex_sum_mismatch`` (female + male counts ≠ the total), ``total_outside_sex_range``,
 ``value_disagrees_with_counts``, and the marks of what was done: ``unit_converted:‰→%``,
@@ -31,6 +35,7 @@ from analysis.clean.quality import (  # noqa: F401
     not_reported,
     quarantine_table,
     read_as_zh,
+    self_evaluations_report,
 )
 from analysis.clean.stage import (  # noqa: F401
     OBSERVATION_COLUMNS,

@@ -8,7 +8,7 @@ import json
 import logging
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import pandas as pd
 
 from analysis import config, kinds, returns, schemas
 from analysis.catalog import Catalog, load_catalog, plan_order
+from analysis.clean import selfeval
 from analysis.returns import parse
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ REASONS = {
     "not_asked": "灰色单元格（表中不要求填报）",
     "formula_not_computed": "公式未计算，请在 Excel 中打开并保存",
     "interpretation_failed": "无法解读（程序错误，请报告）",
+    # a member unit's self-evaluation form (analysis/clean/selfeval.py)
+    **selfeval.REASONS,
 }
 
 
@@ -73,6 +76,8 @@ class CleanResult:
     files: pd.DataFrame
     problems: pd.DataFrame
     summary: dict[str, Any]
+    #: the member units' self-evaluations of the qualitative targets, every year (self_evaluations.parquet)
+    self_evaluations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=selfeval.COLUMNS))
 
 
 # --- interpreting one raw value ------------------------------------------------------------
@@ -426,7 +431,10 @@ def flag_jumps(obs: pd.DataFrame) -> None:
 
 def clean(raw_dir: str | Path = config.RAW_DIR, catalog: str | Path | Catalog = config.DEFAULT_CATALOG
           ) -> CleanResult:
-    """Read, interpret and check every raw value under ``raw_dir``; nothing is written."""
+    """Read, interpret and check every raw value under ``raw_dir``, and every row of the member units'
+    self-evaluation forms (:mod:`analysis.clean.selfeval`; its refused rows join the quarantine);
+    nothing is written. AssertionError when a value or a self-evaluation is lost on the way (a
+    program error: nothing may be written over it)."""
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     read = returns.read_raw(raw_dir)
     index = _indicator_index(cat)
@@ -466,14 +474,24 @@ def clean(raw_dir: str | Path = config.RAW_DIR, catalog: str | Path | Catalog = 
                                                   "reader", "marker"])
     files = pd.DataFrame(read.files, columns=["file", "read_as", "values"])
     problems = pd.DataFrame(read.problems, columns=["source_file", "source_sheet", "problem", "problem_en"])
-    summary = summarise(len(read.records), obs, quarantine, missing, files, problems, len(read.unaccounted))
+    lost_rows = [u for u in read.unaccounted if u["read_as"].startswith(returns.read.SELF_EVALUATION)]
+    lost_values = len(read.unaccounted) - len(lost_rows)
+    summary = summarise(len(read.records), obs, quarantine, missing, files, problems, lost_values)
     if summary["values_read"] != summary["observations"] + summary["quarantined"]:
         raise AssertionError(f"accounting broken: {summary['values_read']} values read, "
                              f"{summary['observations']} observations + {summary['quarantined']} quarantined")
+    evaluations, refused = selfeval.evaluate(read.self_evaluations, cat)
+    forms = sum(str(k).startswith(returns.read.SELF_EVALUATION) for k in files["read_as"])
+    summary["self_evaluations"] = selfeval.summarise(len(read.self_evaluations), evaluations, refused, lost_rows, forms)
+    selfeval.check_accounting(summary["self_evaluations"], lost_rows)
+    if refused:
+        quarantine = pd.concat([quarantine, pd.DataFrame(refused, columns=QUARANTINE_COLUMNS)], ignore_index=True)
+        quarantine["year"] = quarantine["year"].astype("Int64")
     log.info("cleaned: %d values read, %d observations (%d flagged), %d quarantined, %d missing, "
-             "%d file problems", summary["values_read"], summary["observations"], summary["flagged"],
-             summary["quarantined"], summary["missing_cells"], len(problems))
-    return CleanResult(obs, quarantine, missing, files, problems, summary)
+             "%d file problems; %d self-evaluation rows, %d kept, %d quarantined", summary["values_read"],
+             summary["observations"], summary["flagged"], summary["quarantined"], summary["missing_cells"],
+             len(problems), len(read.self_evaluations), len(evaluations), len(refused))
+    return CleanResult(obs, quarantine, missing, files, problems, summary, evaluations)
 
 
 def summarise(values_read: int, obs: pd.DataFrame, quarantine: pd.DataFrame, missing: pd.DataFrame,
@@ -512,16 +530,19 @@ def write(result: CleanResult, out_dir: str | Path = config.PROCESSED_DIR) -> di
     out = config.resolve(out_dir)
     obs = schemas.validate_or_raise(result.observations, schemas.OBSERVATIONS, "observations")
     quarantine = schemas.validate_or_raise(result.quarantine, schemas.QUARANTINE, "quarantine")
+    evaluations = schemas.validate_or_raise(result.self_evaluations, schemas.SELF_EVALUATIONS, "self_evaluations")
     targets = {
         "observations": out / "observations.parquet",
         "quarantine": out / "quarantine.parquet",
         "missing": out / "missing.parquet",
+        "self_evaluations": out / "self_evaluations.parquet",
         "summary": out / "cleaning_summary.json",
     }
     writers = {
         "observations": lambda p: obs.to_parquet(p, index=False),
         "quarantine": lambda p: quarantine.to_parquet(p, index=False),
         "missing": lambda p: result.missing.astype(str).to_parquet(p, index=False),
+        "self_evaluations": lambda p: evaluations.to_parquet(p, index=False),
         "summary": lambda p: p.write_text(json.dumps(result.summary, ensure_ascii=False, indent=2),
                                           encoding="utf-8"),
     }

@@ -120,8 +120,9 @@ def run(
         d = result.data
         out().print(escape(f"data: {d['values_read']} values read from {d['files']} files, {d['observations']} kept, "
                            f"{d['quarantined']} quarantined, {len(d['unreadable'])} files unreadable"
-                           + (f" ({', '.join(d['unreadable'])})" if d["unreadable"] else "")), highlight=False,
-                    soft_wrap=True)
+                           + (f" ({', '.join(d['unreadable'])})" if d["unreadable"] else "")
+                           + f"; self-evaluations: {d['self_evaluations']} rows kept, "
+                             f"{d['self_evaluations_quarantined']} quarantined"), highlight=False, soft_wrap=True)
     if strict and result.data_problems:
         err().print(f"[yellow]published with data problems[/yellow] (--strict): {result.data_problems}")
         raise typer.Exit(3)
@@ -205,12 +206,16 @@ def clean(
     except (cat_mod.CatalogError, config.ParamsError, FileNotFoundError, schemas.ContractError, lock.Busy) as exc:
         raise fail(exc, 2) from exc
     s = result.summary
+    e = s["self_evaluations"]
     table = Table(title="plan-monitor clean", show_header=False)
     for label, value in (
         ("files", s["files"]), ("values read", s["values_read"]), ("observations kept", s["observations"]),
         ("  of which flagged for review", s["flagged"]), ("quarantined", s["quarantined"]),
         *((f"  {reason}", n) for reason, n in s["quarantined_by_reason"].items()),
         ("cells left empty (missing)", s["missing_cells"]), ("files that could not be read", len(s["file_problems"])),
+        ("self-evaluation forms", e["forms"]), ("  rows read", e["rows_read"]), ("  rows kept", e["kept"]),
+        ("    of which without progress notes", e["no_progress"]), ("  rows quarantined", e["quarantined"]),
+        *((f"    {reason}", n) for reason, n in e["quarantined_by_reason"].items()),
     ):
         table.add_row(label, str(value))
     out().print(table)
@@ -219,7 +224,7 @@ def clean(
         err().print("[yellow]file problem:[/yellow] " + escape(f"{p['source_file']}{sheet}: {p['problem']}"),
                     highlight=False)
     out().print(f"written: {', '.join(config.display_path(p) for p in written.values())}")
-    if s["quarantined"] or s["file_problems"]:
+    if s["quarantined"] or e["quarantined"] or s["file_problems"]:
         raise typer.Exit(1)
 
 
@@ -241,6 +246,32 @@ def template(
         raise fail(exc, 2) from exc
     rows = len(template_mod.form_rows(cat, department, year))
     out().print(f"{path}: {rows} rows for {department}, {year}")
+
+
+@app.command("self-evaluation-form")
+def self_evaluation_form(
+    department: Annotated[str, typer.Option("--department", help="the member unit, e.g. 卫健委")],
+    year: Annotated[int, typer.Option("--year", help="the plan year the self-evaluation is for")],
+    out_file: Annotated[Path, typer.Option("--out", help="the .xlsx file to write")],
+    catalog_file: Annotated[Path, typer.Option("--catalog", help="the indicator catalog")] = config.DEFAULT_CATALOG,
+) -> None:
+    """Write the blank self-evaluation form of a member unit's qualitative targets for one year.
+
+    A row per qualitative target the unit leads, with the plan's sentence; the unit chooses a
+    conclusion (params/selfeval.yaml) and writes its progress and evidence. Filled in and put in
+    data/raw/, it is read back by clean without configuration. Exit 2 for an unknown unit, a unit
+    without qualitative targets or a year outside the plan period.
+    """
+    from analysis import catalog as cat_mod
+    from analysis.returns import selfeval
+
+    try:
+        cat = cat_mod.load_catalog(catalog_file)
+        path = selfeval.write_form(cat, department, year, out_file)
+    except (cat_mod.CatalogError, config.ParamsError, ValueError) as exc:
+        raise fail(exc, 2) from exc
+    rows = len(selfeval.form_rows(cat, department))
+    out().print(f"{path}: {rows} qualitative targets for {department}, {year}")
 
 
 @app.command("word-template")

@@ -73,8 +73,11 @@ class RunResult:
 
     @property
     def data_problems(self) -> int:
-        """Values quarantined plus files that could not be read, in this run's cleaning."""
-        return 0 if not self.data else int(self.data["quarantined"]) + len(self.data["unreadable"])
+        """Values and self-evaluation rows quarantined plus files that could not be read, in this run's cleaning."""
+        if not self.data:
+            return 0
+        d = self.data
+        return int(d["quarantined"]) + int(d["self_evaluations_quarantined"]) + len(d["unreadable"])
 
 
 def data_status(processed_dir: str | Path, since: datetime) -> dict[str, Any] | None:
@@ -88,6 +91,8 @@ def data_status(processed_dir: str | Path, since: datetime) -> dict[str, Any] | 
     s = json.loads(path.read_text(encoding="utf-8"))
     return {"files": s["files"], "values_read": s["values_read"], "observations": s["observations"],
             "quarantined": s["quarantined"], "quarantined_by_reason": s["quarantined_by_reason"],
+            "self_evaluations": s.get("self_evaluations", {}).get("kept", 0),
+            "self_evaluations_quarantined": s.get("self_evaluations", {}).get("quarantined", 0),
             "unreadable": [p["source_file"] for p in s["file_problems"]]}
 
 
@@ -97,8 +102,12 @@ def data_words(data: dict[str, Any] | None) -> str:
         return "本次运行未重新清理数据。"
     text = (f"读取 {data['files']} 个文件中的 {data['values_read']} 个数值，保留 {data['observations']} 个，"
             f"隔离 {data['quarantined']} 个")
+    kept, refused = data["self_evaluations"], data["self_evaluations_quarantined"]
+    if kept or refused:
+        text += f"；成员单位自评 {kept} 行" + (f"，隔离 {refused} 行" if refused else "")
     text += f"；{len(data['unreadable'])} 个文件无法读取" if data["unreadable"] else "；所有文件均可读取"
-    return text + ("（详见数据清理页）。" if data["quarantined"] or data["unreadable"] else "。")
+    problems = data["quarantined"] or data["self_evaluations_quarantined"] or data["unreadable"]
+    return text + ("（详见数据清理页）。" if problems else "。")
 
 
 def ensure_kernel() -> None:
@@ -435,10 +444,12 @@ def _run_locked(run_params, notebooks, per_notebook, overrides, only, reports_di
                 manifest["summary"] = None
         result.data = data_status(stamp["processed_dir"], started)
         if result.data:
-            log.info("data: %d files, %d values read, %d kept, %d quarantined %s, %d files unreadable %s",
+            log.info("data: %d files, %d values read, %d kept, %d quarantined %s, %d files unreadable %s; "
+                     "self-evaluations: %d rows kept, %d quarantined",
                      result.data["files"], result.data["values_read"], result.data["observations"],
                      result.data["quarantined"], result.data["quarantined_by_reason"],
-                     len(result.data["unreadable"]), result.data["unreadable"])
+                     len(result.data["unreadable"]), result.data["unreadable"], result.data["self_evaluations"],
+                     result.data["self_evaluations_quarantined"])
         manifest["latest_run"] = ({k: stamp[k] for k in stamp if k not in ("title", "title_en")}
                                   | {"data": data_words(result.data)})
         report.write_index(staging, manifest, run_params.title)

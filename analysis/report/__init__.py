@@ -3,6 +3,7 @@
 Engines compute tables; this package turns them into what a reader sees: :mod:`labels` (every
 fixed word), :mod:`numbers` (number formats, 百分点), :mod:`sentences`, :mod:`fields`,
 :mod:`annexes` and :mod:`evaluation` (the evaluation report; the last its 成效, 问题, 建议, 附表),
+:mod:`selfeval` (the member units' self-evaluations of the qualitative targets),
 :mod:`scorecard`, :mod:`trends`, :mod:`gaps` and :mod:`gap_charts` (the stage pages),
 :mod:`tables` (every table a page shows, its text escaped), :mod:`style` (chart style and the CJK font), :mod:`html`
 (HTML without code, the index page), :mod:`word` and :mod:`pdf` (the report as Word and PDF) and :mod:`browser`
@@ -63,7 +64,8 @@ _HOME = {
     "publish": "html",
     "published_value": "gaps",
     "status_colours": "scorecard",
-    "qualitative_table": "scorecard",
+    "qualitative_table": "selfeval",
+    "self_evaluation_note": "selfeval",
     "read_manifest": "html",
     "render_notebook": "html",
     "report_title": "annexes",

@@ -37,6 +37,12 @@ def _quality_headline_en(s: dict) -> str:
             f"read = kept + quarantined, which {check}.")
     if s["file_problems"]:
         text += f" {len(s['file_problems'])} files could not be read (see below)."
+    e = s.get("self_evaluations")
+    if e:
+        holds = "holds" if e["holds"] else "does not hold (a program error: please report it)"
+        text += (f"\n\nMember units' self-evaluation forms: {e['forms']}, {e['rows_read']} rows: {e['kept']} kept "
+                 f"({e['no_progress']} without progress notes), {e['quarantined']} quarantined; rows read = kept + "
+                 f"quarantined, which {holds}.")
     return text
 
 
@@ -130,7 +136,9 @@ def methods_text(settings, lang: str = "zh") -> str:
             f"{likely}; at risk: between {unlikely} and {likely}; off track: ≤ {unlikely}. Direction targets: "
             f"improving when the probability of moving the asked way is ≥ {likely}, worsening when the other way "
             f"is ≥ {likely}. Insufficient data: fewer than {s.min_points} values, or the latest older than "
-            f"{s.max_data_age} years. Qualitative targets are listed, not scored.",
+            f"{s.max_data_age} years. Qualitative targets are not scored: the report gives the leading member unit's "
+            f"self-assessment ({_conclusion_words('en')}, or not reported), counted apart and never in the "
+            "achievement rate.",
             f"Thresholds: `{config.display_path(s.path)}`."])
     lab = s.labels
     basic = (f"本次启用“{s.basic_label}”口径：距目标不超过目标值的{100 * s.basic_share:.0f}%视为达标。"
@@ -149,11 +157,19 @@ def methods_text(settings, lang: str = "zh") -> str:
         f"“{s.label('off_track', 'final')}”）。方向性目标：向规划方向变化的概率不低于{likely}为“{lab['improving']}”，"
         f"向相反方向变化的概率不低于{likely}为“{lab['worsening']}”，其余为“{lab['no_clear_change']}”。"
         f"观测值少于{s.min_points}个或最近数据早于评估年份{s.max_data_age}年以上的，为“{lab['insufficient_data']}”，"
-        f"并说明原因；定性目标列出，不评分。{basic}",
+        f"并说明原因。定性目标不评分，列出牵头成员单位的自评结论（据成员单位自评：" + _conclusion_words()
+        + "，或未报送），单列统计，不计入达标率。" + basic,
         f"**预警。** 进度比（实际年均变化÷所需年均变化）不低于{s.on_pace}为进度达标，"
         f"{s.acceleration_needed}—{s.on_pace}需加快；预警按严重程度排序："
         + "、".join(f"{w['label']}" for w in sorted(s.warnings.values(), key=lambda w: -int(w["severity"]))) + "。",
         f"以上阈值均读自 `{config.display_path(s.path)}`，方法详见 docs/projections.md 和 docs/assessment.md。"])
+
+
+def _conclusion_words(lang: str = "zh") -> str:
+    """The self-evaluation's conclusions in their order (params/selfeval.yaml), in ``lang``."""
+    from analysis.returns import selfeval
+
+    return ("、" if lang == "zh" else ", ").join(c[lang] for c in selfeval.load_settings().conclusions)
 
 
 def report_title(result, lang: str = "zh") -> str:

@@ -20,6 +20,7 @@ import yaml
 
 from analysis import config
 from analysis.catalog import Catalog
+from analysis.report import selfeval
 from analysis.report.fields import target_en
 from analysis.report.labels import UNITS_EN, status_en
 from analysis.report.numbers import fmt, fmt_difference
@@ -178,6 +179,12 @@ def problems(result, cat: Catalog, narrowing: pd.DataFrame | None = None, lang: 
             lines += [(f"**{next(numbered)}是差距扩大{len(wider)}项**：" + "；".join(
                 f"{n}（{r['reason']}）" for n, (_, r) in zip(names, wider.iterrows(), strict=True)) + "。") if zh
                 else f"**Gaps widening: {len(wider)}**: " + "; ".join(names) + ".", ""]
+    missed = selfeval.not_achieved(result, cat)
+    if len(missed):
+        lines += [f"**{next(numbered)}是据成员单位自评尚未实现的定性目标{len(missed)}项**：{selfeval.named(missed)}"
+                  "（成员单位的自我评价，详见分领域评估）。" if zh else
+                  f"**Qualitative targets self-assessed as not achieved by their units: {len(missed)}**: "
+                  f"{selfeval.named(missed, 'en')}.", ""]
     missing = sc[sc["status"] == "insufficient_data"]
     if len(missing):
         dept = missing["indicator_id"].map(cat.indicators["department"]).fillna("未指定部门")
@@ -287,7 +294,8 @@ def attainment_table(result, cat: Catalog, lang: str = "zh") -> pd.DataFrame:
     """附表 指标达标情况表: every headline target of both plans (qualitative ones included) — its
     id, name, baseline value, latest value and year, target, status and the probability behind the
     status as a number (:func:`analysis.report.sentences.probability_number`; the report's
-    sentences say it in words), in plan order."""
+    sentences say it in words), and the unit that reports it, in plan order. A qualitative target's
+    status is its unit's self-evaluated conclusion, labelled as such (自评：基本实现 / 未报送自评)."""
     sc = _headline(result)
     unit = sc["unit"].fillna("")
     zh = lang == "zh"
@@ -307,15 +315,20 @@ def attainment_table(result, cat: Catalog, lang: str = "zh") -> pd.DataFrame:
         sc["baseline_value"].astype(float), unit_shown, hidden, strict=True)]
     st = result.settings
     chance = [probability_number(p, lang, st) for p in sc["p_meet"].astype(float)]
+    # a qualitative target: its unit's self-evaluated conclusion, labelled as the unit's (自评：…), never a status
+    evaluated = selfeval.qualitative_rows(result, cat).set_index("indicator_id")["conclusion"]
+    status = [selfeval.self_assessed(evaluated[i], lang) if i in evaluated.index else
+              (s if zh else status_en(c, result.mode))
+              for i, s, c in zip(sc["indicator_id"], sc["status_zh"], sc["status"], strict=True)]
+    units = [selfeval.unit_name(d, lang) for d in sc["indicator_id"].map(cat.indicators["department"]).fillna("—")]
     if zh:
         return pd.DataFrame({"编号": sc["indicator_id"], "指标": sc["name_zh"], f"基期值（{st.baseline_year}年）": base,
-                             "最近值": latest, "目标": sc["target_text"].fillna("—"),
-                             "状态": sc["status_zh"], "达标（向好）概率": chance}).reset_index(drop=True)
+                             "最近值": latest, "目标": sc["target_text"].fillna("—"), "状态": status,
+                             "达标（向好）概率": chance, "报送单位": units}).reset_index(drop=True)
     return pd.DataFrame({"ID": sc["indicator_id"], "Indicator": sc["indicator_id"].map(cat.indicators["name_en"]),
                          f"Baseline ({st.baseline_year})": base, "Latest": latest,
-                         "Target": [target_en(r) for _, r in sc.iterrows()],
-                         "Status": [status_en(x, result.mode) for x in sc["status"]],
-                         "P(met / improving)": chance}).reset_index(drop=True)
+                         "Target": [target_en(r) for _, r in sc.iterrows()], "Status": status,
+                         "P(met / improving)": chance, "Reporting unit": units}).reset_index(drop=True)
 
 
 def progress_table(result, cat: Catalog, lang: str = "zh") -> pd.DataFrame:

@@ -8,6 +8,7 @@ import pandas as pd
 
 from analysis import kinds
 from analysis.catalog import Catalog
+from analysis.report import selfeval
 from analysis.report.labels import COLUMNS_EN, UNITS_EN
 from analysis.report.sentences import (
     _check_lang,
@@ -143,13 +144,16 @@ def field_title(cat: Catalog, plan: str, field: int, lang: str = "zh") -> str:
 def field_table(result, cat: Catalog, plan: str, field: int, projections: pd.DataFrame | None = None,
                 lang: str = "zh", links: bool = True) -> pd.DataFrame:
     """A field's targets (headline rows): 编号, 指标, 基期(基期年), 最近值, 目标, 状态, 说明 (the
-    sentence), and 详情 — a link to the indicator page when the target has a warning."""
+    sentence; for a qualitative target its leading unit's self-evaluation, :func:`selfeval.statement`),
+    and 详情 — a link to the indicator page when the target has a warning."""
     _check_lang(lang)
     sc = result.scorecard
     rows = sc[sc["is_headline"] & (sc["plan"] == plan) & (sc["field"] == field)]
     warned = set(warned_ids(sc))
     obs = result.observations
     zh = lang == "zh"
+    # a qualitative target is said in its leading unit's self-evaluation (据成员单位自评), not scored
+    evaluated = selfeval.qualitative_rows(result, cat).set_index("indicator_id")
     out = []
     for _, r in rows.iterrows():
         unit = _unit(r) if zh else UNITS_EN.get(_unit(r), _unit(r))
@@ -168,7 +172,9 @@ def field_table(result, cat: Catalog, plan: str, field: int, projections: pd.Dat
                     "最近值": latest, "目标": (r["target_text"] if isinstance(r["target_text"], str) else "—") if zh
                     else target_en(r),
                     "状态": status_label(r["status"], result.settings, result.mode, lang),
-                    "说明": indicator_sentence(r, obs, projections, cat, lang, result.settings), "详情": link})
+                    "说明": selfeval.statement(evaluated.loc[r["indicator_id"]], lang)
+                    if r["indicator_id"] in evaluated.index else
+                    indicator_sentence(r, obs, projections, cat, lang, result.settings), "详情": link})
     columns = {plan_words(k): plan_words(v) for k, v in COLUMNS_EN.items()}
     table = pd.DataFrame(out, columns=list(columns))
     return table if zh else table.rename(columns=columns)

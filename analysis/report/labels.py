@@ -167,10 +167,13 @@ HEADINGS = {
              "urban areas, and how they change (method: docs/gaps.md; values resting on small counts are not "
              "published)."),
     "recommendations": ("## 九、对策建议", "## 9. Recommendations"),
-    "attainment": ("## 附表：指标达标情况表\n\n两个规划的全部目标（定性目标一并列出）：基期值、最近值、目标值和"
-                   "评估状态。",
-                   "## Annex table: attainment of every target\n\nEvery target of both plans (qualitative ones "
-                   "included): baseline, latest value, target and status."),
+    "attainment": ("## 附表：指标达标情况表\n\n两个规划的全部目标：基期值、最近值、目标值、评估状态和报送单位。"
+                   "定性目标一并列出，其“状态”为牵头成员单位的自评结论（标为“自评：……”，据成员单位自评），"
+                   "不是本报告的评估结论，不计入达标率。",
+                   "## Annex table: attainment of every target\n\nEvery target of both plans: baseline, latest "
+                   "value, target, status and the reporting unit. Qualitative targets are included; their status "
+                   "is the leading member unit's self-assessment (marked 'self-assessed'), not this report's "
+                   "verdict, and is not counted in the achievement rate."),
     "quality": ("## 附件一：数据质量\n\n"
                 "清洗步骤的结果：未报送的指标、被隔离（未采用）的数值、需要复核的数值和空白单元格。",
                 "## Annex 1: Data quality\n\nWhat the cleaning found: indicators not reported, values quarantined "
@@ -209,7 +212,14 @@ REASONS_EN = {"unknown_indicator": "indicator not in the catalog", "not_a_year":
               "duplicate": "reported twice (same value)", "conflicting_duplicate": "reported twice, values differ",
               "not_asked": "value in a grey cell the form does not ask for",
               "formula_not_computed": "a formula whose result was never saved",
-              "interpretation_failed": "could not be interpreted (a program error)"}
+              "interpretation_failed": "could not be interpreted (a program error)",
+              # a member unit's self-evaluation form (analysis/clean/selfeval.py)
+              "unknown_target": "target id not in the catalog",
+              "not_qualitative": "not a qualitative target (its figures come by the returns)",
+              "other_department": "a target another unit leads", "no_conclusion": "no conclusion chosen",
+              "conclusion_not_allowed": "conclusion not one of the allowed words",
+              "duplicate_self_evaluation": "self-evaluated twice (same content)",
+              "conflicting_self_evaluation": "self-evaluated twice, conclusions differ"}
 
 
 #: the projection engine's reasons for not projecting a series (analysis/trends/batch.py), in Chinese

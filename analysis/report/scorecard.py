@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.catalog import Catalog, plan_order
+from analysis.report import selfeval
 from analysis.report.labels import AREA_EN, SEX_EN, SEX_LABELS, WARNINGS_EN, area_label, status_en
 from analysis.report.numbers import fmt, pct
 from analysis.report.sentences import probability_number
@@ -47,10 +48,10 @@ def headline_text(result: Assessment, lang: str = "zh") -> str:
     d = h["direction"]
     lines.append(f"方向性目标{h['n_direction']}项：{st.label('improving')}{d['improving']}项、"
                  f"{st.label('no_clear_change')}{d['no_clear_change']}项、{st.label('worsening')}{d['worsening']}项、"
-                 f"{st.label('insufficient_data')}{d['insufficient_data']}项。定性目标{h['n_qualitative']}项（列出，不评分）"
+                 f"{st.label('insufficient_data')}{d['insufficient_data']}项"
                  + (f"；另有{h['not_counted']}项有目标值但不可常规监测，未计入上述{h['n']}项"
-                    if h["not_counted"] else "")
-                 + f"。合计{h['n_targets']}项目标。")
+                    if h["not_counted"] else "") + "。")
+    lines.append(f"{selfeval.headline_words(h)}。合计{h['n_targets']}项目标。")
     if h["mode"] == "midterm" and h["schedule"]:
         sch = h["schedule"]
         lines.append(f"与“{st.baseline_year}年基期值到{st.final_year}年目标值”的直线进度相比（时间过半、任务过半）：超前{sch['ahead']}项、"
@@ -81,11 +82,10 @@ def _headline_text_en(result: Assessment) -> str:
                 f"; with those on track, the expected achievement rate is {pct(h['expected_rate'])}") + "."]
     d = h["direction"]
     lines.append(f"Direction targets ({h['n_direction']}): improving {d['improving']}, no clear change "
-                 f"{d['no_clear_change']}, worsening {d['worsening']}, insufficient data {d['insufficient_data']}. "
-                 f"Qualitative targets: {h['n_qualitative']} (listed, not scored)"
+                 f"{d['no_clear_change']}, worsening {d['worsening']}, insufficient data {d['insufficient_data']}"
                  + (f"; {h['not_counted']} more targets with a value cannot be monitored routinely and are not "
-                    f"among the {h['n']}" if h["not_counted"] else "")
-                 + f". {h['n_targets']} targets in all.")
+                    f"among the {h['n']}" if h["not_counted"] else "") + ".")
+    lines.append(f"{selfeval.headline_words(h, 'en')}. {h['n_targets']} targets in all.")
     if h["mode"] == "midterm" and h["schedule"]:
         sch = h["schedule"]
         lines.append(f"Against the straight path from the 2020 baseline to the 2030 target (half the time, half the "
@@ -109,7 +109,7 @@ def headline_table(result: Assessment, lang: str = "zh") -> pd.DataFrame:
                  "Number": h["counts"][s]} for s in statuses]
         rows += [{"Group": f"Direction targets ({h['n_direction']})", "Status": status_en(s), "Number": n}
                  for s, n in h["direction"].items()]
-        rows.append({"Group": "Qualitative targets", "Status": status_en("qualitative"), "Number": h["n_qualitative"]})
+        rows += selfeval.headline_rows(h, "en")
         if h["not_counted"]:
             rows.append({"Group": "Targets not monitored routinely", "Status": "Not counted",
                          "Number": h["not_counted"]})
@@ -119,7 +119,7 @@ def headline_table(result: Assessment, lang: str = "zh") -> pd.DataFrame:
             for s in statuses]
     rows += [{"类别": f"方向性目标（{h['n_direction']}项）", "状态": st.label(s), "项数": n}
              for s, n in h["direction"].items()]
-    rows.append({"类别": "定性目标", "状态": st.label("qualitative"), "项数": h["n_qualitative"]})
+    rows += selfeval.headline_rows(h)
     if h["not_counted"]:
         rows.append({"类别": "不可常规监测的数值目标", "状态": "未计入", "项数": h["not_counted"]})
     return pd.DataFrame(rows)
@@ -352,13 +352,6 @@ def insufficient_table(result: Assessment) -> pd.DataFrame:
     return pd.DataFrame({"编号": sc["indicator_id"], "指标": sc["name_zh"], "目标": sc["target_text"],
                          "可常规监测": sc["monitorable"].map({True: "是", False: "否"}),
                          "原因": sc["reason_zh"]}).reset_index(drop=True)
-
-
-def qualitative_table(result: Assessment) -> pd.DataFrame:
-    """Qualitative targets: listed, not scored."""
-    sc = result.scorecard
-    sc = sc[sc["status"] == "qualitative"]
-    return pd.DataFrame({"编号": sc["indicator_id"], "指标": sc["name_zh"]}).reset_index(drop=True)
 
 
 def status_chart(result: Assessment, cat: Catalog, lang: str = "zh"):

@@ -1,10 +1,12 @@
 """Reading the departments' returns as delivered: every file under ``data/raw/``.
 
-Three shapes are read (``docs/returns.md``): the standard return (an Excel form written by
-:mod:`analysis.template`), legacy workbooks in a department's own layout with a mapping
+Three shapes of return are read (``docs/returns.md``): the standard return (an Excel form written by
+:mod:`analysis.returns.template`), legacy workbooks in a department's own layout with a mapping
 file beside them, and long CSV files in UTF-8, UTF-8 with BOM, GBK or GB18030. Each reader
 turns a file into *raw values* — one reported figure each, with the exact file, sheet and
-cell it came from — and the cells that were expected but empty. Interpreting the values
+cell it came from — and the cells that were expected but empty. A member unit's self-evaluation
+form (:mod:`analysis.returns.selfeval`) is recognised by its hidden sheet too and read into *raw
+self-evaluations*, one per filled row. Interpreting the values
 (indicator, unit, area, checks) is :mod:`analysis.clean`'s job; reading never drops or
 changes a value.
 
@@ -28,7 +30,7 @@ from defusedxml import DefusedXmlException
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from analysis import config
-from analysis.returns import parse, template
+from analysis.returns import parse, selfeval, template
 from analysis.returns.parse import FileProblem
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,8 @@ class RawRead:
     #: cells holding a figure in a file's data region that no raw value accounts for (counted from
     #: the file by :func:`content_cells`, apart from the readers): each one a lost value
     unaccounted: list[dict[str, Any]] = field(default_factory=list)
+    #: the rows of the member units' self-evaluation forms, one per filled row (:func:`selfeval.read_form`)
+    self_evaluations: list[dict[str, Any]] = field(default_factory=list)
 
 
 def read_raw(raw_dir: str | Path) -> RawRead:
@@ -79,13 +83,13 @@ def read_raw(raw_dir: str | Path) -> RawRead:
         rel = path.relative_to(base).as_posix()
         if any(part.startswith(".") for part in Path(rel).parts):
             continue
-        kind, n_before, m_before = "", len(out.records), len(out.missing)
+        kind, n_before, m_before, s_before = "", len(out.records), len(out.missing), len(out.self_evaluations)
         try:
             kind, wb = _read_file(path, rel, out)
-            _reconcile(path, rel, kind, wb, out.records[n_before:], out)
+            _reconcile(path, rel, kind, wb, out.records[n_before:] + out.self_evaluations[s_before:], out)
         except Exception as exc:  # noqa: BLE001 — one bad file never stops the others
             # a file is read whole or not at all: what a failing reader added before it failed goes
-            del out.records[n_before:], out.missing[m_before:]
+            del out.records[n_before:], out.missing[m_before:], out.self_evaluations[s_before:]
             kind = "problem"
             sheet = exc.sheet if isinstance(exc, FileProblem) else ""
             problem = str(exc) if isinstance(exc, FileProblem) else (
@@ -96,15 +100,23 @@ def read_raw(raw_dir: str | Path) -> RawRead:
                 "请报送部门在 Excel 中打开、保存后重新报送")
             out.problems.append({"source_file": rel, "source_sheet": sheet, "problem": zh, "problem_en": problem})
             log.warning("%s: %s", rel, problem)
-        out.files.append({"file": rel, "read_as": kind, "values": len(out.records) - n_before})
-        log.info("%s: %s, %d values", rel, kind, len(out.records) - n_before)
+        read = len(out.records) - n_before + len(out.self_evaluations) - s_before
+        out.files.append({"file": rel, "read_as": kind, "values": read})
+        log.info("%s: %s, %d %s", rel, kind, read, "rows" if kind.startswith(SELF_EVALUATION) else "values")
     return out
 
 
+#: how :func:`read_raw` names a self-evaluation form it read (``self-evaluation (卫健委, 2024)``)
+SELF_EVALUATION = "self-evaluation"
+
+#: the parts of a raw value, and of a raw self-evaluation, read from a cell of their own
+PARTS = ("value", "numerator", "denominator", *selfeval.FILLED)
+
+
 def accounted_cells(records: list[dict[str, Any]]) -> set[tuple[str, str]]:
-    """(sheet, cell) of every cell a raw value was read from (value, numerator, denominator)."""
-    return {(r["source_sheet"] or "", r[f"{part}_cell"]) for r in records
-            for part in ("value", "numerator", "denominator")
+    """(sheet, cell) of every cell a raw value (value, numerator, denominator) or a raw
+    self-evaluation (conclusion, progress, evidence, note) was read from."""
+    return {(r["source_sheet"] or "", r[f"{part}_cell"]) for r in records for part in PARTS
             if r.get(f"{part}_raw") is not None and r.get(f"{part}_cell")}
 
 
@@ -115,10 +127,12 @@ def content_cells(path: Path, kind: str, wb=None) -> set[tuple[str, str]]:
     ``wb``: the workbook as the reader loaded it (it is not loaded again)."""
     if kind == "long CSV":
         return _csv_content(path)
-    if kind.startswith(("standard return", "legacy sheet")) and wb is None:
+    if kind.startswith(("standard return", "legacy sheet", SELF_EVALUATION)) and wb is None:
         wb = openpyxl.load_workbook(path, data_only=True)
     if kind.startswith("standard return"):
         return template.content_cells(wb)
+    if kind.startswith(SELF_EVALUATION):
+        return selfeval.content_cells(wb)
     if kind == "legacy sheet":
         return _legacy_content(wb, config.read_yaml(path.with_name(path.name + MAPPING_SUFFIX)))
     return set()
@@ -129,14 +143,15 @@ def _reconcile(path: Path, rel: str, kind: str, wb, records: list[dict[str, Any]
     that no raw value came from are each named (a value the reader lost — a program error)."""
     lost = sorted(content_cells(path, kind, wb) - accounted_cells(records))
     for sheet, cell in lost:
-        out.unaccounted.append({"source_file": rel, "source_sheet": sheet, "source_cell": cell})
+        out.unaccounted.append({"source_file": rel, "source_sheet": sheet, "source_cell": cell, "read_as": kind})
     if lost:
         where = ", ".join(f"{sheet + '!' if sheet else ''}{cell}" for sheet, cell in lost[:10])
         more = ", …" if len(lost) > 10 else ""
+        what, what_en = ("自评内容", "self-evaluations") if kind.startswith(SELF_EVALUATION) else ("数值", "values")
         out.problems.append({"source_file": rel, "source_sheet": lost[0][0], "problem": (
-            f"{len(lost)} 个有数值的单元格未被读取（{where}{more}）：这是程序错误，请报告；该文件的其他数值已读取"),
-            "problem_en": (f"{len(lost)} cell(s) holding a figure were not read as values ({where}{more})"
-                           ": a program error, please report it; the file's other values were read")})
+            f"{len(lost)} 个有{what}的单元格未被读取（{where}{more}）：这是程序错误，请报告；该文件的其他{what}已读取"),
+            "problem_en": (f"{len(lost)} cell(s) holding a figure were not read as {what_en} ({where}{more})"
+                           f": a program error, please report it; the file's other {what_en} were read")})
         log.error("%s: %d cells with figures not accounted for: %s", rel, len(lost), where)
 
 
@@ -167,6 +182,10 @@ def _read_file(path: Path, rel: str, out: RawRead) -> tuple[str, Any]:
             out.records += records
             out.missing += missing
             return f"standard return ({info.get('department')}, {info.get('year')})", wb
+        info = selfeval.form_info(wb)
+        if info is not None:
+            out.self_evaluations += selfeval.read_form(wb, info, rel)
+            return f"{SELF_EVALUATION} ({info.get('department')}, {info.get('year')})", wb
         mapping = path.with_name(path.name + MAPPING_SUFFIX)
         if not mapping.is_file():
             raise FileProblem("a workbook that is neither a standard return (it has no hidden sheet "

@@ -65,6 +65,26 @@ def catalog_checksum(cat: Catalog) -> str:
     return hashlib.sha256(cat.path.read_bytes()).hexdigest()
 
 
+def district_name() -> str:
+    """The district as the forms name it (the first label of ``params/areas.yaml``, 偃师区): the
+    profile's word, so that another county's forms carry its own name."""
+    return str(parse.areas()["district"]["labels"][0])
+
+
+def departments() -> dict[str, dict[str, str]]:
+    """The member units of ``params/departments.yaml``: short name → {name, en}."""
+    return config.read_yaml(config.DEPARTMENTS_FILE)["departments"]
+
+
+def check_department(department: str) -> dict[str, str]:
+    """The entry of a member unit, or ValueError listing the known ones (a form for a unit the
+    profile does not have would never be read back as that unit's)."""
+    known = departments()
+    if department not in known:
+        raise ValueError(f"department '{department}' is not in params/departments.yaml ({', '.join(known)})")
+    return known[department]
+
+
 def areas_in(year: int) -> list[str]:
     """The district's towns in ``year``: current ones, and former ones up to their last year."""
     spec = parse.areas()
@@ -101,18 +121,14 @@ def form_rows(cat: Catalog, department: str, year: int) -> list[FormRow]:
 
 def write_template(cat: Catalog, department: str, year: int, out: str | Path) -> Path:
     """Write the department's blank return for ``year`` to ``out`` (atomically, reproducibly)."""
-    departments = config.read_yaml(config.DEPARTMENTS_FILE)["departments"]
-    if department not in departments:
-        raise ValueError(f"department '{department}' is not in params/departments.yaml "
-                         f"({', '.join(departments)})")
+    full_name = check_department(department)["name"]
     rows = form_rows(cat, department, year)
     if not rows:
         raise ValueError(f"the catalog has no monitorable indicator reported by {department}")
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = DATA_SHEET
-    full_name = departments[department]["name"]
-    ws["A1"] = f"偃师区妇女儿童发展规划监测数据填报表（{year}年度）"
+    ws["A1"] = f"{district_name()}妇女儿童发展规划监测数据填报表（{year}年度）"
     ws["A1"].font = Font(bold=True, size=14)
     ws.merge_cells("A1:O1")
     ws["A2"] = (f"填报单位：{full_name}　　统计年度：{year}年　　"
@@ -151,16 +167,29 @@ def write_template(cat: Catalog, department: str, year: int, out: str | Path) ->
         ws.column_dimensions[col].width = width
     ws.freeze_panes = f"E{FIRST_DATA_ROW}"
 
-    form = wb.create_sheet(FORM_SHEET)
-    for r, (key, value) in enumerate([("form", FORM_ID), ("version", FORM_VERSION),
-                                      ("department", department), ("year", year),
-                                      ("catalog_sha256", catalog_checksum(cat)),
-                                      ("rows", len(rows))], start=1):
-        form[f"A{r}"], form[f"B{r}"] = key, value
-    form.sheet_state = "hidden"
+    write_form_sheet(wb, FORM_ID, FORM_VERSION, department, year, cat, len(rows))
     path = atomic.save_workbook(wb, out)
     log.info("template for %s %d: %d rows -> %s", department, year, len(rows), path)
     return path
+
+
+def write_form_sheet(wb, form_id: str, version: int, department: str, year: int, cat: Catalog, rows: int) -> None:
+    """The hidden sheet ``_form`` that identifies a form the suite wrote — which form (``form_id``)
+    and version, the unit, the year, the catalog's checksum, the number of rows — so that a filled
+    form is read back without any configuration (:func:`form_info`)."""
+    form = wb.create_sheet(FORM_SHEET)
+    for r, (key, value) in enumerate([("form", form_id), ("version", version), ("department", department),
+                                      ("year", year), ("catalog_sha256", catalog_checksum(cat)), ("rows", rows)],
+                                     start=1):
+        form[f"A{r}"], form[f"B{r}"] = key, value
+    form.sheet_state = "hidden"
+
+
+def style_header(cell) -> None:
+    """A header cell of a form: shaded, boxed, bold, centred and wrapped."""
+    cell.fill, cell.border = HEAD, BOX
+    cell.font = Font(bold=True)
+    cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
 def _write_header(ws) -> None:
@@ -178,19 +207,31 @@ def _write_header(ws) -> None:
         ws.merge_cells(f"{col}{top}:{col}{sub}")
     for r in HEADER_ROWS:
         for c in range(1, 16):
-            cell = ws.cell(r, c)
-            cell.fill, cell.border = HEAD, BOX
-            cell.font = Font(bold=True)
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            style_header(ws.cell(r, c))
 
 
-def form_info(wb) -> dict[str, Any] | None:
-    """The identification of a standard return (its hidden sheet), or None for other workbooks."""
+def form_info(wb, form_id: str = FORM_ID) -> dict[str, Any] | None:
+    """The identification of a form the suite wrote (its hidden sheet) when it is the form
+    ``form_id`` — the standard return by default, the self-evaluation form with
+    :data:`analysis.returns.selfeval.FORM_ID` — or None for other workbooks."""
     if FORM_SHEET not in wb.sheetnames:
         return None
     ws = wb[FORM_SHEET]
     info = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(1, ws.max_row + 1)}
-    return info if info.get("form") == FORM_ID else None
+    return info if info.get("form") == form_id else None
+
+
+def data_sheet(wb, sheet: str, form_en: str = "a standard return", form_zh: str = "标准填报表",
+               command: str = "plan-monitor template"):
+    """The data sheet of a form the hidden sheet identifies, or a FileProblem saying it is gone
+    (renamed?) — never another sheet read in its place."""
+    if sheet in wb.sheetnames:
+        return wb[sheet]
+    raise FileProblem(f"{form_en} (its hidden sheet '{FORM_SHEET}' says so) without its data sheet "
+                      f"'{sheet}' (the workbook has: {', '.join(wb.sheetnames)}): was the sheet renamed? "
+                      f"Name it '{sheet}' again, or fill in a new form ({command})", FORM_SHEET,
+                      zh=f"这是{form_zh}（隐藏工作表“{FORM_SHEET}”如此标明），但缺少数据工作表“{sheet}”"
+                         f"（现有：{'、'.join(wb.sheetnames)}）：是否被改名？请改回“{sheet}”，或重新填写表样（{command}）")
 
 
 def read_template(wb, info: dict[str, Any], source_file: str,
@@ -205,14 +246,8 @@ def read_template(wb, info: dict[str, Any], source_file: str,
     a blank.
     """
     formulas = formulas or {}
-    if DATA_SHEET not in wb.sheetnames:
-        raise FileProblem(f"a standard return (its hidden sheet '{FORM_SHEET}' says so) without its data sheet "
-                          f"'{DATA_SHEET}' (the workbook has: {', '.join(wb.sheetnames)}): was the sheet renamed? "
-                          f"Name it '{DATA_SHEET}' again, or fill in a new form", FORM_SHEET,
-                          zh=f"这是标准填报表（隐藏工作表“{FORM_SHEET}”如此标明），但缺少数据工作表“{DATA_SHEET}”"
-                             f"（现有：{'、'.join(wb.sheetnames)}）：是否被改名？请改回“{DATA_SHEET}”，或重新填写表样")
-    ws = wb[DATA_SHEET]
-    year = _form_year(wb, info)
+    ws = data_sheet(wb, DATA_SHEET)
+    year = form_year(wb, info)
     check_layout(ws)
     records, missing = [], []
     for r in range(FIRST_DATA_ROW, ws.max_row + 1):
@@ -273,25 +308,36 @@ def check_layout(ws) -> None:
     column (female value in E, male in H …), so a column inserted, a sex block moved or a header
     row deleted would put every figure under the wrong sex, part or row without a word. The
     problem names each cell that differs."""
+    check_header(ws, DATA_SHEET, expected_header())
+
+
+def check_header(ws, sheet: str, expected: dict[str, str], form: tuple[str, str] = ("the standard form's", "标准表样"),
+                 what: tuple[str, str] = ("values", "数值"), command: str = "plan-monitor template") -> None:
+    """Refuse a form's data sheet whose header cells (``expected``: cell → the text the form
+    writes) no longer say what the form wrote, naming each cell that differs: a form is read by
+    column, so a moved column would put its ``what`` (English, Chinese) under the wrong heading
+    without a word. ``form``: the form in the message's words; ``command``: how to get a new one."""
     wrong, wrong_zh = [], []
-    for ref, text in expected_header().items():
+    for ref, text in expected.items():
         found = ws[ref].value
         if parse.fold(str(found or "")) != parse.fold(text):
             wrong.append(f"{ref} reads '{'' if found is None else found}' (the form writes '{text}')")
             wrong_zh.append(f"{ref}为“{'' if found is None else found}”（表样为“{text}”）")
     if wrong:
-        raise FileProblem(f"the header of sheet '{DATA_SHEET}' is not the standard form's, so its values cannot be "
+        raise FileProblem(f"the header of sheet '{sheet}' is not {form[0]}, so its {what[0]} cannot be "
                           "read by column: " + "; ".join(wrong[:6]) + ("; …" if len(wrong) > 6 else "")
-                          + ". Restore the form's columns (or copy the figures into a new form from "
-                          "plan-monitor template)", DATA_SHEET,
-                          zh=f"工作表“{DATA_SHEET}”的表头与标准表样不同，无法按列读取数值：" + "；".join(wrong_zh[:6])
+                          + f". Restore the form's columns (or copy the {what[0]} into a new form from "
+                          f"{command})", sheet,
+                          zh=f"工作表“{sheet}”的表头与{form[1]}不同，无法按列读取{what[1]}：" + "；".join(wrong_zh[:6])
                           + ("；……" if len(wrong_zh) > 6 else "")
-                          + "。请恢复表样的各列（或把数据复制到 plan-monitor template 生成的新表样中）")
+                          + f"。请恢复表样的各列（或把{what[1]}复制到 {command} 生成的新表样中）")
 
 
-def _form_year(wb, info: dict[str, Any]) -> int:
-    """The year the form is for, from its hidden sheet, checked: a wrong year there would put
-    every value of the form in another year."""
+def form_year(wb, info: dict[str, Any], years: tuple[int, int] | None = None,
+              period: tuple[str, str] = ("the suite monitors", "监测年份")) -> int:
+    """The year the form is for, from its hidden sheet, checked against ``years`` (first, last;
+    default the monitored years of ``params/cleaning.yaml``; ``period``: their name, English and
+    Chinese): a wrong year there would put every value of the form in another year."""
     ws = wb[FORM_SHEET]
     row = next((r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "year"), None)
     where = f"{FORM_SHEET}!B{row}" if row else f"{FORM_SHEET} (no 'year' row)"
@@ -300,11 +346,12 @@ def _form_year(wb, info: dict[str, Any]) -> int:
     except parse.ParseError as exc:
         raise FileProblem(f"cell {where} should hold the year of the return: {exc}", FORM_SHEET,
                           zh=f"单元格 {where} 应为报表年份：{exc.zh}") from exc
-    first, last = parse.cleaning_rules()["years"]["first"], parse.cleaning_rules()["years"]["last"]
+    rules = parse.cleaning_rules()["years"]
+    first, last = years or (rules["first"], rules["last"])
     if not first <= year <= last:
         raise FileProblem(f"cell {where} says the return is for {year}, outside the years {first}–{last} "
-                          "the suite monitors: a form for another year, or the cell was edited", FORM_SHEET,
-                          zh=f"单元格 {where} 写明报表年份为{year}年，不在监测年份（{first}—{last}年）之内："
+                          f"{period[0]}: a form for another year, or the cell was edited", FORM_SHEET,
+                          zh=f"单元格 {where} 写明报表年份为{year}年，不在{period[1]}（{first}—{last}年）之内："
                              "是其他年度的表样，或该单元格被改动")
     return year
 

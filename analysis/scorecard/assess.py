@@ -17,6 +17,8 @@ import pandera.pandas as pa
 
 from analysis import atomic, config, kinds, schemas, trends
 from analysis.catalog import KINDS, Catalog, load_catalog, target_text
+from analysis.clean.selfeval import COLUMNS as SELF_EVALUATION_COLUMNS
+from analysis.clean.selfeval import latest as latest_self_evaluations
 from analysis.report.numbers import chance, fmt
 from analysis.returns import parse
 from analysis.returns.inventory import fingerprint
@@ -327,10 +329,29 @@ class Assessment:
     settings: AssessmentSettings
     observations: pd.DataFrame
     files: dict[str, Path] = field(default_factory=dict)
+    #: the member units' self-evaluations of the qualitative targets, every year (the clean stage's
+    #: ``self_evaluations.parquet``): shown beside the scorecard as the units' own assessment, never scored
+    self_evaluations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SELF_EVALUATION_COLUMNS))
 
     @property
     def headline(self) -> dict[str, Any]:
-        return headline(self.scorecard, self.settings)
+        return headline(self.scorecard, self.settings, self.self_evaluations)
+
+    @property
+    def latest_self_evaluations(self) -> pd.DataFrame:
+        """Each qualitative target's latest self-evaluation up to the evaluation year (one row per target)."""
+        return latest_self_evaluations(self.self_evaluations, self.year)
+
+
+def read_self_evaluations(processed_dir: str | Path) -> pd.DataFrame:
+    """The clean stage's ``self_evaluations.parquet`` in ``processed_dir``; an empty table (every
+    qualitative target then reads 未报送) when the folder was cleaned without one, said in the log."""
+    path = config.resolve(processed_dir) / "self_evaluations.parquet"
+    if not path.is_file():
+        log.warning("%s does not exist (cleaned by an older version?): no self-evaluations shown; run clean again",
+                    config.display_path(path))
+        return pd.DataFrame(columns=SELF_EVALUATION_COLUMNS)
+    return pd.read_parquet(path)
 
 
 def assess(processed_dir: str | Path = config.PROCESSED_DIR, catalog: str | Path | Catalog = config.DEFAULT_CATALOG,
@@ -370,7 +391,7 @@ def assess(processed_dir: str | Path = config.PROCESSED_DIR, catalog: str | Path
              int(frame["is_headline"].sum()), mode, y, counts)
     if settings.basic_enabled:
         log.info("基本实现 tolerance in use: %.0f%% of the target value", 100 * settings.basic_share)
-    return Assessment(frame, mode, y, settings, obs, files)
+    return Assessment(frame, mode, y, settings, obs, files, read_self_evaluations(out))
 
 
 def load_assessment(processed_dir: str | Path = config.PROCESSED_DIR,
@@ -405,4 +426,4 @@ def load_assessment(processed_dir: str | Path = config.PROCESSED_DIR,
     log.info("read %s (%d rows, mode %s, year %d) written by the assess stage",
              config.display_path(files["scorecard"]), len(frame), meta["mode"], meta["year"])
     return Assessment(frame, meta["mode"], int(meta["year"]), load_settings(settings_path),
-                      pd.read_parquet(observations_path(out)), files)
+                      pd.read_parquet(observations_path(out)), files, read_self_evaluations(out))

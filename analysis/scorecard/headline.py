@@ -11,19 +11,23 @@ import pandas as pd
 
 from analysis import config, kinds
 from analysis.catalog import plan_order
+from analysis.clean import selfeval as evaluations
+from analysis.returns import selfeval
 from analysis.scorecard.settings import DIRECTION_STATUSES, LEVEL_STATUSES, SCORED_KINDS, AssessmentSettings
 
 log = logging.getLogger(__name__)
 
 
-def headline(scorecard: pd.DataFrame, settings: AssessmentSettings) -> dict[str, Any]:
+def headline(scorecard: pd.DataFrame, settings: AssessmentSettings,
+             self_evaluations: pd.DataFrame | None = None) -> dict[str, Any]:
     """The counts an official report gives, on the headline rows (one per target).
 
     ``n``: the targets with a value or a comparator that are counted (the catalog's monitorable
     ones, or all: ``headline.count``), by status; ``rate`` = achieved / denominator, the
     denominator ``n`` minus insufficient data (``assessable``) or ``n`` (``all``); direction-only
-    targets by status; qualitative targets; and the rest, so that the groups add up to the
-    number of targets.
+    targets by status; qualitative targets, by the member units' self-evaluated conclusion
+    (``qualitative``: :func:`qualitative_counts` — never part of ``rate``); and the rest, so that
+    the groups add up to the number of targets.
     """
     rows = scorecard[scorecard["is_headline"]]
     scored = rows[rows["target_kind"].isin(SCORED_KINDS)]
@@ -36,6 +40,8 @@ def headline(scorecard: pd.DataFrame, settings: AssessmentSettings) -> dict[str,
     n = len(counted)
     denominator = n - counts["insufficient_data"] if settings.headline_denominator == "assessable" else n
     dby = direction["status"].value_counts()
+    ids = qualitative["indicator_id"] if "indicator_id" in qualitative else pd.Series(index=qualitative.index,
+                                                                                     dtype=object)
     mode = str(rows["mode"].iloc[0]) if len(rows) else "annual"
     return {
         "mode": mode, "year": int(rows["year"].iloc[0]) if len(rows) else None, "n": n, "counts": counts,
@@ -45,12 +51,27 @@ def headline(scorecard: pd.DataFrame, settings: AssessmentSettings) -> dict[str,
         "not_counted": len(not_counted), "not_counted_statuses": not_counted["status"].value_counts().to_dict(),
         "direction": {s: int(dby.get(s, 0)) for s in (*DIRECTION_STATUSES, "insufficient_data")},
         "n_direction": len(direction), "n_qualitative": len(qualitative), "n_targets": len(rows),
+        "qualitative": qualitative_counts(ids, self_evaluations, int(rows["year"].iloc[0]) if len(rows) else None),
         # of the off-track ones: those a year of the plan period has already missed (a fact)
         "broken": int((counted["status_zh"] == settings.broken_label).sum()) if "status_zh" in counted else 0,
         "basic": bool(settings.basic_enabled), "basic_share": settings.basic_share,
         "schedule": {k: int((counted["schedule"] == k).sum()) for k in ("ahead", "behind", "met")}
         if "schedule" in counted else {},
     }
+
+
+def qualitative_counts(ids: pd.Series, self_evaluations: pd.DataFrame | None, year: int | None) -> dict[str, Any]:
+    """The qualitative targets ``ids`` by their latest self-evaluated conclusion up to ``year``
+    (:func:`analysis.clean.selfeval.latest`): ``by_conclusion`` (every conclusion of
+    ``params/selfeval.yaml``, in its order, zeros included), ``not_reported`` (no self-evaluation),
+    and ``years``, the years of the self-evaluations counted. The units' own assessment: counted
+    apart, never a status of the scorecard."""
+    codes = selfeval.load_settings().codes
+    latest = evaluations.latest(self_evaluations, year)
+    latest = latest[latest["indicator_id"].isin(set(ids))]
+    by = latest.set_index("indicator_id")["conclusion"].reindex(list(ids))
+    return {"by_conclusion": {c: int((by == c).sum()) for c in codes}, "not_reported": int(by.isna().sum()),
+            "years": sorted(int(y) for y in latest["year"].unique())}
 
 
 def warned_ids(scorecard: pd.DataFrame) -> list[str]:

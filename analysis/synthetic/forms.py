@@ -432,4 +432,7 @@ FILE_NOTES: list[tuple[str, str, str, str]] = [
     (ORGANISATION_FILE, "组织部", "long CSV, UTF-8 with BOM, indicators by Chinese name",
      "W4.2a, W4.2b (congress years 2016 and 2021), W4.4a, W4.5 with counts"),
     (WOMEN_FILE, "妇联", "long CSV, UTF-8, Chinese headers, unit column", "C5.6a, C5.6b, 2021–2024, with counts"),
+    ("模拟_自评_<unit>_2024.xlsx", "the units leading qualitative targets",
+     "self-evaluation form (plan-monitor self-evaluation-form), one per unit",
+     "each qualitative target the unit leads: 自评结论, 进展说明, 佐证材料 (see below)"),
 ]

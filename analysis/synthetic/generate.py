@@ -22,6 +22,8 @@ from analysis.synthetic.forms import (
     write_water,
     write_womens_federation,
 )
+from analysis.synthetic.selfeval import readme_lines as self_evaluation_lines
+from analysis.synthetic.selfeval import write_self_evaluations
 from analysis.synthetic.world import DEFAULT_OUT, DESIGN, PLANTED, SEED, YEARS
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,7 @@ def _readme(sample: Sample, cat: Catalog, files: list[Path]) -> str:
     lines += ["", "Mapping files (`*.mapping.yaml`) sit beside the legacy workbooks (docs/returns.md §3). "
               "All figures are for 偃师区 (district), 城镇/农村 or a town, as the catalog's breakdowns ask; "
               "rates shown beside numerator and denominator are computed from them and rounded.", ""]
+    lines += self_evaluation_lines(sample.seed, cat)
     lines += ["## Planted problems", "",
               "Exactly these; the cleaning step (`plan-monitor clean`) must find them and nothing else "
               "(no jump, sex-sum, sex-range or counts flags).", "",
@@ -135,6 +138,7 @@ def generate(seed: int = SEED, out_dir: str | Path = DEFAULT_OUT, catalog: Catal
     files += write_hrss(sample, out)
     files += write_organisation(sample, cat, out)
     files += write_womens_federation(sample, out)
+    files += write_self_evaluations(seed, cat, out)
     readme = _write_text(out / "README.md", _readme(sample, cat, files))
     written = {p.resolve() for p in [*files, readme]}
     for stale in sorted(out.glob("模拟_*")):

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from analysis import clean, config, synthetic
 from analysis.pipeline.cli import app
+from tests.builders import fail_parquet_writes
 from tests.returns.test_read import legacy_workbook
 
 HEADER = "indicator_id,year,area,sex,value,unit,numerator,denominator\n"
@@ -226,14 +227,7 @@ def test_a_write_that_fails_half_way_leaves_every_previous_table_whole(tmp_path,
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     (raw / "ok.csv").write_text(HEADER + "C1.9c,2023,偃师区,合计,71,,,\n", encoding="utf-8")
     result = clean.clean(raw)
-    honest = pd.DataFrame.to_parquet
-
-    def failing(frame, path, *args, **kwargs):
-        if "missing" in str(path):
-            raise OSError("disk full")
-        return honest(frame, path, *args, **kwargs)
-
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", failing)
+    fail_parquet_writes(monkeypatch, "missing")
     with pytest.raises(OSError, match="disk full"):
         clean.write(result, out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -113,11 +113,13 @@ def test_the_annex_table_holds_every_target_with_its_status(result, cat):
     hl = _headline(result)
     assert len(table) == len(hl) == len(cat.indicators)
     assert list(table["编号"]) == list(hl["indicator_id"])
-    assert (table["状态"].to_numpy() == hl["status_zh"].to_numpy()).all()
+    scored = (hl["target_kind"] != "qualitative").to_numpy()   # a qualitative target's: tests/report/test_selfeval.py
+    assert (table["状态"].to_numpy()[scored] == hl["status_zh"].to_numpy()[scored]).all()
+    assert (table["报送单位"].to_numpy() == hl["indicator_id"].map(cat.indicators["department"]).to_numpy()).all()
     assert not table.isna().any().any() and not table.astype(str).apply(lambda c: c.str.contains("nan")).any().any()
     en = report.attainment_table(result, cat, "en")
     assert list(en.columns) == ["ID", "Indicator", f"Baseline ({result.settings.baseline_year})", "Latest", "Target",
-                                "Status", "P(met / improving)"]
+                                "Status", "P(met / improving)", "Reporting unit"]
 
 
 def test_the_annex_gives_the_probability_as_a_number_the_sentences_in_words(result, cat):

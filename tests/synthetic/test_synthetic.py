@@ -243,3 +243,28 @@ def test_everything_is_labelled_synthetic_and_the_readme_lists_the_problems():
             text = (SHIPPED / name).read_bytes().decode("gbk" if name == synthetic.CIVIL_FILE else "utf-8-sig")
             body = text.splitlines()[1:]
             assert body and all("模拟数据" in line for line in body), name
+
+
+# --- the self-evaluation forms -----------------------------------------------------------------------
+
+
+def test_the_units_self_evaluations_are_synthetic_mixed_and_one_unit_sends_none(cleaned):
+    from analysis.returns import selfeval
+    from analysis.synthetic import selfeval as sample
+
+    cat = load_catalog()
+    forms = sorted(p.name for p in SHIPPED.glob("模拟_自评_*.xlsx"))
+    led = set(cat.indicators.loc[cat.indicators["kind"] == "qualitative", "department"])
+    assert forms == sorted(f"模拟_自评_{d}_{sample.YEAR}.xlsx" for d in led - {sample.NOT_REPORTING})
+    for name in forms:
+        ws = openpyxl.load_workbook(SHIPPED / name)[selfeval.DATA_SHEET]
+        assert str(ws["A1"].value).startswith(synthetic.SYNTHETIC_MARK)
+    table = cleaned.self_evaluations
+    assert set(table["source_file"]) == set(forms)
+    assert set(table["conclusion"]) == set(selfeval.load_settings().codes)          # every conclusion occurs
+    assert table["progress"].map(lambda p: p == "" or p.startswith("（模拟）")).all()
+    assert 0 < (table["flags"] == "no_progress").sum() < len(table) / 4
+    assert sample.NOT_REPORTING not in set(table["department"])
+    assert cleaned.summary["self_evaluations"]["quarantined"] == 0 and cleaned.summary["self_evaluations"]["holds"]
+    readme = (SHIPPED / "README.md").read_text(encoding="utf-8")
+    assert "## Self-evaluation forms (定性目标自评表)" in readme and f"**{sample.NOT_REPORTING}** sends none" in readme
