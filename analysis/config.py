@@ -121,8 +121,8 @@ def load_run_params(path: str | os.PathLike[str] = DEFAULT_RUN_PARAMS) -> RunPar
         if not (NOTEBOOKS_DIR / f"{per_indicator['notebook']}.ipynb").is_file():
             raise ParamsError(f"{where}: per_indicator notebook {per_indicator['notebook']!r} does not exist")
         indicators = per_indicator.get("indicators", "warned")
-        if indicators != "warned" and not isinstance(indicators, list):
-            raise ParamsError(f"{where}: per_indicator 'indicators' is 'warned' or a list of ids")
+        if indicators not in ("warned", "monitored") and not isinstance(indicators, list):
+            raise ParamsError(f"{where}: per_indicator 'indicators' is 'warned', 'monitored' or a list of ids")
     documents = data.get("documents")
     if documents is not None:
         if not isinstance(documents, dict) or "page" not in documents:

@@ -275,13 +275,14 @@ def page_name(notebook: str, params: Mapping[str, Any], run: config.RunParams) -
 
 
 def indicators_to_page(spec: Mapping[str, Any], params: Mapping[str, Any]) -> list[str]:
-    """The indicators that get a page of their own: those the run file lists, or with
-    ``indicators: warned`` every indicator carrying an early warning in the scorecard just made."""
+    """The indicators that get a page of their own: those the run file lists, with
+    ``indicators: warned`` every indicator carrying an early warning in the scorecard just made,
+    with ``indicators: monitored`` every monitorable one with data (about 4 s a page)."""
     chosen = spec.get("indicators", "warned")
     if isinstance(chosen, list):
         return [str(i) for i in chosen]
 
-    return scorecard.warned_indicators(params.get("processed_dir", config.PROCESSED_DIR))
+    return scorecard.warned_indicators(params.get("processed_dir", config.PROCESSED_DIR), str(chosen))
 
 
 def indicator_name(indicator_id: str) -> str:

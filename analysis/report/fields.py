@@ -19,7 +19,7 @@ from analysis.report.sentences import (
     target_words_en,
     with_unit,
 )
-from analysis.scorecard.headline import warned_ids
+from analysis.scorecard.headline import PAGE_CHOICES
 from analysis.trends.base import COMPARATOR_AREA
 
 
@@ -56,9 +56,9 @@ def small_trend_chart(indicator_id: str, area: str, sex: str, observations: pd.D
         from analysis.report.style import comparator_series
 
         comparator_series(ax, comp, lang=lang, small=True)
-    if entry is not None and pd.notna(entry.get("value")):
-        ax.axhline(float(entry["value"]), color="#C44E52", ls=":", lw=1.2)
-    from analysis.report.style import plan_markers
+    from analysis.report.style import plan_markers, target_line
+
+    target_line(ax, entry)
 
     plan_markers(ax, lang=lang, small=True)
     name = (entry["name_en"] if lang == "en" else entry["name_zh"]) if entry is not None else indicator_id
@@ -141,15 +141,26 @@ def field_title(cat: Catalog, plan: str, field: int, lang: str = "zh") -> str:
     return f"（{'一二三四五六七八'[field - 1]}）{names.get('zh', f'{plan}{field}')}"
 
 
+def paged_ids(scorecard: pd.DataFrame) -> list[str]:
+    """The indicators the run file gives a page (``per_indicator: indicators`` of the shipped
+    ``params/run.yaml``: a list of ids, ``warned`` or ``monitored``), so the report links only to
+    pages that exist."""
+    from analysis import config
+
+    spec = config.load_run_params().per_indicator or {}
+    chosen = spec.get("indicators", "warned")
+    return [str(i) for i in chosen] if isinstance(chosen, list) else PAGE_CHOICES[chosen](scorecard)
+
+
 def field_table(result, cat: Catalog, plan: str, field: int, projections: pd.DataFrame | None = None,
                 lang: str = "zh", links: bool = True) -> pd.DataFrame:
     """A field's targets (headline rows): 编号, 指标, 基期(基期年), 最近值, 目标, 状态, 说明 (the
     sentence; for a qualitative target its leading unit's self-evaluation, :func:`selfeval.statement`),
-    and 详情 — a link to the indicator page when the target has a warning."""
+    and 详情 — a link to the indicator page when the run gives the target one (:func:`paged_ids`)."""
     _check_lang(lang)
     sc = result.scorecard
     rows = sc[sc["is_headline"] & (sc["plan"] == plan) & (sc["field"] == field)]
-    warned = set(warned_ids(sc))
+    paged = set(paged_ids(sc))
     obs = result.observations
     zh = lang == "zh"
     # a qualitative target is said in its leading unit's self-evaluation (据成员单位自评), not scored
@@ -163,7 +174,7 @@ def field_table(result, cat: Catalog, plan: str, field: int, projections: pd.Dat
         name = r["name_zh"] if zh else str(cat.indicators.loc[r["indicator_id"], "name_en"]) \
             if r["indicator_id"] in cat.indicators.index else r["name_zh"]
         link = (f'<a href="{indicator_page(r["indicator_id"])}">{"指标页" if zh else "page"}</a>'
-                if links and r["indicator_id"] in warned else "")
+                if links and r["indicator_id"] in paged else "")
         baseline = with_unit(r["baseline_value"], unit) if pd.notna(r["baseline_value"]) else "—"
         if str(r.get("target_kind")) == "direction" and str(r.get("counts_zh") or ""):
             # a gap between two handfuls of events: its single-year values are not published (gaps page)

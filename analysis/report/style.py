@@ -13,6 +13,7 @@ from functools import cache
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib import font_manager
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,19 @@ def comparator_series(ax, comp, projection=None, *, lang: str = "zh", small: boo
     if projection is not None and len(projection) and not bound.any():
         ax.plot(projection["year"], projection["mean"], ls="--", color=colour, lw=1,
                 label=None if small else ("全国预测值" if zh else "national projection"))
+
+
+def target_line(ax, entry, *, label: str | None = None) -> None:
+    """The target of a catalog entry as a dotted red line; for a 左右 target (a ``tolerance`` in
+    the catalog: 保持在45%左右 judged as 45 ± 2) the band that meets it shaded behind the line, so
+    the chart shows what the verdict tests. Nothing for an entry without a target value."""
+    if entry is None or pd.isna(entry.get("value")):
+        return
+    value = float(entry["value"])
+    tolerance = entry.get("tolerance")
+    if tolerance is not None and pd.notna(tolerance) and float(tolerance) > 0:
+        ax.axhspan(value - float(tolerance), value + float(tolerance), color="#C44E52", alpha=0.10, lw=0, zorder=0.5)
+    ax.axhline(value, color="#C44E52", ls=":", lw=1.2 if label is None else 1.5, label=label)
 
 
 def plan_markers(ax, *, lang: str = "zh", small: bool = False) -> None:

@@ -231,10 +231,11 @@ def fan_chart(projections: pd.DataFrame, observations: pd.DataFrame, indicator_i
         from analysis.report.style import comparator_series
 
         comparator_series(ax, comp, cproj)
+    from analysis.report.style import plan_markers, target_line
+
     if entry is not None and pd.notna(entry.get("value")):
-        ax.axhline(float(entry["value"]), color="#C44E52", ls=":", lw=1.5,
-                   label=f"{int(entry['year'])}年目标 {entry['value']:g}{unit}")
-    from analysis.report.style import plan_markers
+        band = (f"±{entry['tolerance']:g}" if pd.notna(entry.get("tolerance")) and entry["tolerance"] > 0 else "")
+        target_line(ax, entry, label=f"{int(entry['year'])}年目标 {entry['value']:g}{band}{unit}")
 
     plan_markers(ax)
     name = entry["name_zh"] if entry is not None else indicator_id

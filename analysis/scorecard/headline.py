@@ -82,10 +82,25 @@ def warned_ids(scorecard: pd.DataFrame) -> list[str]:
     return sorted(set(warned), key=plan_order)
 
 
-def warned_indicators(processed_dir: str | Path = config.PROCESSED_DIR) -> list[str]:
-    """:func:`warned_ids` of the scorecard written in ``processed_dir``."""
+def monitored_ids(scorecard: pd.DataFrame) -> list[str]:
+    """The ids of the monitorable targets with at least one observed value in any of their rows,
+    in plan order: with ``indicators: monitored`` in ``params/run.yaml`` each gets a page."""
+    seen = scorecard["monitorable"].fillna(False).astype(bool) & (scorecard["n_points"].fillna(0) > 0)
+    return sorted(set(scorecard.loc[seen, "indicator_id"]), key=plan_order)
+
+
+#: the choices of ``per_indicator: indicators`` in params/run.yaml besides a list of ids
+PAGE_CHOICES = {"warned": warned_ids, "monitored": monitored_ids}
+
+
+def warned_indicators(processed_dir: str | Path = config.PROCESSED_DIR, which: str = "warned") -> list[str]:
+    """:func:`warned_ids` (or, ``which="monitored"``, :func:`monitored_ids`) of the scorecard
+    written in ``processed_dir``."""
+    if which not in PAGE_CHOICES:
+        raise ValueError(f"per_indicator indicators must be a list of ids or one of {', '.join(PAGE_CHOICES)}, "
+                         f"not {which!r}")
     path = config.resolve(processed_dir) / "scorecard.parquet"
     if not path.is_file():
         raise FileNotFoundError(f"{config.display_path(path)} does not exist: run the assessment first "
                                 "(plan-monitor assess, or the 40_scorecard notebook)")
-    return warned_ids(pd.read_parquet(path))
+    return PAGE_CHOICES[which](pd.read_parquet(path))

@@ -223,6 +223,32 @@ def test_the_per_indicator_notebook_renders_one_page_per_indicator(tmp_path):
     assert suite.indicators_to_page(run.per_indicator, {}) == ["a.yaml", "b.yaml"]
 
 
+def test_every_monitored_indicator_with_data_can_get_a_page(tmp_path):
+    """``indicators: monitored``: a page for each monitorable target with at least one value (in
+    any area or sex), in plan order; a qualitative target or one without data gets none; an
+    unknown choice is refused naming the three allowed."""
+    import pandas as pd
+
+    from analysis import scorecard
+
+    sc = pd.DataFrame({"indicator_id": ["C1.9c", "W1.2a", "W1.2a", "W2.1", "C1.3a"],
+                       "monitorable": [True, True, True, False, True], "n_points": [4, 0, 2, 0, 0],
+                       "warnings": ["", "", "", "", ""]})
+    out = tmp_path / "processed"
+    out.mkdir()
+    sc.to_parquet(out / "scorecard.parquet")
+    path = tmp_path / "run.yaml"
+    path.write_text("notebooks: [00_overview]\nper_indicator: {notebook: 70_indicator, parameter: indicator_id, "
+                    "indicators: monitored}\n", encoding="utf-8")
+    run = config.load_run_params(path)
+    assert suite.indicators_to_page(run.per_indicator, {"processed_dir": str(out)}) == ["W1.2a", "C1.9c"]
+    assert scorecard.warned_ids(sc) == []
+    path.write_text("notebooks: [00_overview]\nper_indicator: {notebook: 70_indicator, parameter: indicator_id, "
+                    "indicators: all}\n", encoding="utf-8")
+    with pytest.raises(config.ParamsError, match="'warned', 'monitored' or a list of ids"):
+        config.load_run_params(path)
+
+
 def test_a_per_indicator_entry_without_its_notebook_is_refused(tmp_path):
     path = tmp_path / "run.yaml"
     path.write_text("notebooks: [00_overview]\nper_indicator: {notebook: 99_nothing, parameter: x}\n",

@@ -66,3 +66,33 @@ def test_published_values_are_a_line_with_their_projection():
     labels = [line.get_label() for line in ax.get_lines()]
     assert labels == ["全国", "全国预测值"]
     plt.close(fig)
+
+
+def test_a_target_about_a_value_is_drawn_with_the_band_that_meets_it():
+    """保持在45%左右, judged as 45 ± 2 (the catalog's tolerance): the small chart of the report and
+    the trends page's chart both shade 43–47 behind the dotted line; a one-sided target has the
+    line alone."""
+    import pandas as pd
+
+    from analysis.catalog import load_catalog
+    from analysis.report import fields
+
+    cat = load_catalog()
+    entry = cat.indicators.loc["W3.2"]
+    assert (entry["value"], entry["tolerance"]) == (45.0, 2.0)
+    obs = pd.DataFrame({"indicator_id": ["W3.2"] * 3, "area": ["district"] * 3, "sex": ["total"] * 3,
+                        "year": [2021, 2022, 2023], "value": [44.0, 45.5, 46.0], "flags": [""] * 3})
+    proj = pd.DataFrame(columns=["indicator_id", "area", "sex", "year", "mean", "lo80", "hi80", "lo95", "hi95",
+                                 "is_projection"])
+    for iid, band in (("W3.2", (43.0, 47.0)), ("C1.3a", None)):
+        ax = fields.small_trend_chart(iid, "district", "total", obs.assign(indicator_id=iid), proj, cat)
+        spans = [p for p in ax.patches if p.get_facecolor()[:3] == matplotlib.colors.to_rgb("#C44E52")]
+        if band is None:
+            assert spans == []
+        else:
+            (span,) = spans
+            box = span.get_bbox()    # y in data units (x spans the axes)
+            assert (round(box.y0, 6), round(box.y1, 6)) == band
+        lines = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
+        assert [line.get_ydata()[0] for line in lines] == [float(cat.indicators.loc[iid, "value"])]
+        plt.close(ax.figure)
