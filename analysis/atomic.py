@@ -81,6 +81,6 @@ def spreadsheet_safe(frame):
     numbers and stay as they are. Every CSV an analyst may open in Excel is written through this."""
     out = frame.copy()
     for col in out.columns:
-        if out[col].dtype == object or str(out[col].dtype).startswith(("string", "str")):
+        if out[col].dtype == object or str(out[col].dtype).startswith("str"):
             out[col] = out[col].map(lambda v: f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v)
     return out

@@ -9,6 +9,7 @@ import pkgutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -98,3 +99,67 @@ def test_a_field_of_another_kind_is_refused_naming_the_kinds_that_have_it(tmp_pa
 def test_kinds_are_frozen_data():
     with pytest.raises(dataclasses.FrozenInstanceError):
         kinds.get("below").side = 1  # type: ignore[misc]
+
+
+def test_the_basic_achievement_slack_moves_every_line_in_the_indicators_favour():
+    """基本实现: ``slack`` (in the unit) widens what meets — below the line by that much more, above
+    it by that much less, a band by that much on each side; values may come as a plain list, and
+    a missing one (None) never meets."""
+    values = [3.4, 3.5, 3.6, None]
+    assert kinds.get("below").meets(values, 3.0, slack=0.5).tolist() == [True, True, False, False]
+    assert kinds.get("above").meets([2.4, 2.5, 2.6, None], 3.0, slack=0.5).tolist() == [False, True, True, False]
+    band = kinds.get("about").meets([42.4, 42.5, 47.5, 47.6, None], 45.0, tolerance=2.0, slack=0.5)
+    assert band.tolist() == [False, True, True, False, False]
+
+
+def test_a_kind_without_a_target_value_says_which_kind_it_is():
+    for name in ("direction", "relative", "qualitative"):
+        with pytest.raises(ValueError, match=rf"^kind '{name}' has no target value$"):
+            kinds.get(name).meets([1.0], 3.0)
+
+
+def test_a_target_is_stated_in_the_plans_words_with_its_year_only_when_it_has_a_number():
+    cat = catalog.load_catalog()
+    about, direction = cat.entry("W3.3"), cat.entry("W1.1a")
+    assert kinds.get("about").text(about) == "达到40%左右（按±2个百分点判断）（2030年）"
+    assert pd.notna(direction["year"]) and kinds.get("direction").text(direction) == direction["wording"]
+    assert kinds.get("below").text(cat.entry("C1.3a")).endswith("（2030年）")
+
+
+def _edit_catalog(tmp_path, entry_id, **changes):
+    """The shipped catalog with one entry's fields changed (None: the field removed), loaded."""
+    data = yaml.safe_load(catalog.load_catalog().path.read_text(encoding="utf-8"))
+    entry = next(e for e in data["indicators"] if e["id"] == entry_id)
+    for key, value in changes.items():
+        if value is None:
+            entry.pop(key, None)
+        else:
+            entry[key] = value
+    path = tmp_path / "indicators.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("entry_id", "changes", "problem"), [
+    ("W1.1a", {"direction": "up"},
+     "field 'direction': 'up'; one of ['decrease', 'increase', 'narrow', 'rise_curbed', 'rise_slowed']"),
+    ("W1.1a", {"marked": "yes"}, "field 'marked': only 'marked: true', and only with direction increase / "
+                                 "decrease / narrow"),
+    ("W1.2b", {"gap": "age"}, "field 'gap': 'age'; one of ['sex', 'urban_rural']"),
+    ("W1.2b", {"gap_of": "W9.9"}, "field 'gap_of': 'W9.9' is not an id in the catalog"),
+    ("W4.2b", {"relative_to": "W9.9"}, "field 'relative_to': 'W9.9' is not an id in the catalog"),
+    ("W4.2b", {"comparison": "above"}, "field 'comparison': 'above'; one of ['at_least', 'at_most']"),
+    ("W3.3", {"tolerance": 0}, "field 'tolerance': an 'about' (左右) target needs a positive tolerance"),
+    ("W3.3", {"tolerance": True}, "field 'tolerance': an 'about' (左右) target needs a positive tolerance"),
+])
+def test_each_kinds_own_fields_are_checked_naming_the_field_and_what_it_may_be(tmp_path, entry_id, changes, problem):
+    with pytest.raises(catalog.CatalogError) as exc:
+        catalog.load_catalog(_edit_catalog(tmp_path, entry_id, **changes))
+    assert f"entry {entry_id}, {problem}" in exc.value.problems
+
+
+def test_a_marked_change_is_refused_where_the_plan_cannot_ask_for_one_and_a_small_tolerance_is_allowed(tmp_path):
+    with pytest.raises(catalog.CatalogError) as exc:
+        catalog.load_catalog(_edit_catalog(tmp_path, "W1.1a", direction="rise_slowed", marked=True))
+    assert any(p.startswith("entry W1.1a, field 'marked'") for p in exc.value.problems)
+    assert catalog.load_catalog(_edit_catalog(tmp_path, "W3.3", tolerance=0.5)).entry("W3.3")["tolerance"] == 0.5
