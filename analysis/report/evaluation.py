@@ -25,6 +25,7 @@ from analysis.report.fields import target_en
 from analysis.report.labels import UNITS_EN, status_en
 from analysis.report.numbers import fmt, fmt_difference
 from analysis.report.sentences import probability_number, probability_words
+from analysis.scorecard.headline import counted_targets
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,8 @@ def achievements(result, cat: Catalog, narrowing: pd.DataFrame | None = None, la
     Only what the scorecard and the gaps stage show."""
     st, zh = result.settings, lang == "zh"
     sc = _headline(result)
-    achieved = sc[sc["status"] == "achieved"]
+    # the targets the headline counts, so that 成效 and the headline give the same number
+    achieved = counted_targets(sc, st).query("status == 'achieved'")
     lines = []
     if len(achieved):
         lines.append(f"**一是{len(achieved)}项目标已经实现**（最近一年已达标且预计能够保持）：" if zh else
@@ -185,7 +187,8 @@ def problems(result, cat: Catalog, narrowing: pd.DataFrame | None = None, lang: 
                   "（成员单位的自我评价，详见分领域评估）。" if zh else
                   f"**Qualitative targets self-assessed as not achieved by their units: {len(missed)}**: "
                   f"{selfeval.named(missed, 'en')}.", ""]
-    missing = sc[sc["status"] == "insufficient_data"]
+    # 有目标值的指标 without data: the ones the headline counts as 数据不足
+    missing = counted_targets(sc, st).query("status == 'insufficient_data'")
     if len(missing):
         dept = missing["indicator_id"].map(cat.indicators["department"]).fillna("未指定部门")
         counts = dept.value_counts()

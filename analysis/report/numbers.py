@@ -20,12 +20,14 @@ def difference_unit(unit: str) -> str:
 
 def fmt(v: float, unit: str = "", digits: int = 4) -> str:
     """A number as a report writes it (``digits`` significant digits, 4 by default, no trailing
-    zeros; two decimals where that would need an exponent) with its unit."""
+    zeros) with its unit. A number of more integer digits than that is written whole, rounded to
+    the unit (17,065 persons are "17065人", never "1.706e+04" nor "17065.00"); a tiny one, which
+    would need an exponent, to two decimals."""
     if v is None or not np.isfinite(v):
         return "—"
     text = f"{v:.{digits}g}"
     if "e" in text:
-        text = f"{v:.2f}"
+        text = f"{v:.0f}" if abs(v) >= 1 else f"{v:.2f}"
     return f"{text}{unit}"
 
 

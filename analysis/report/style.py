@@ -108,7 +108,8 @@ def coverage_heatmap(table, *, title: str):
 def comparator_series(ax, comp, projection=None, *, lang: str = "zh", small: bool = False) -> None:
     """The national comparator on a chart: published values as a line, values published as a
     lower bound ("90%以上") as unconnected upward triangles (a bound is not a value: no line
-    through it), and the national projection only when no value of the series is a bound.
+    through it), and the national projection only when no value of the series is a bound and it
+    has at least ``min_fit_points`` values (a line through two points is not drawn to 2030).
 
     The one drawing of the comparator, for the field small multiples and the fan charts alike.
     """
@@ -126,7 +127,12 @@ def comparator_series(ax, comp, projection=None, *, lang: str = "zh", small: boo
         words = "全国（公布为“以上”的下限）" if zh else "national (published as a lower bound)"
         ax.plot(bounds["year"], bounds["value"], "^", color=colour, ms=3 if small else 5, ls="none",
                 label=None if small else words)
-    if projection is not None and len(projection) and not bound.any():
+    # a line through two national values says nothing of 2030 without its band: the projection is
+    # drawn from as many values as the engine needs to fit one (min_fit_points), not from two
+    from analysis.trends.base import ProjectionSettings
+
+    enough = len(values) >= ProjectionSettings.from_params().min_fit_points
+    if projection is not None and len(projection) and not bound.any() and enough:
         ax.plot(projection["year"], projection["mean"], ls="--", color=colour, lw=1,
                 label=None if small else ("全国预测值" if zh else "national projection"))
 

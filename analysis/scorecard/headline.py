@@ -18,6 +18,14 @@ from analysis.scorecard.settings import DIRECTION_STATUSES, LEVEL_STATUSES, SCOR
 log = logging.getLogger(__name__)
 
 
+def counted_targets(rows: pd.DataFrame, settings: AssessmentSettings) -> pd.DataFrame:
+    """The headline rows the headline counts by status (有目标值的指标): the scored kinds' targets,
+    the catalog's monitorable ones only when ``headline.count`` is ``monitorable``. The one rule,
+    so that a report's 成效 and 问题 list exactly the targets its headline counts."""
+    scored = rows[rows["target_kind"].isin(SCORED_KINDS)]
+    return scored[scored["monitorable"].astype(bool)] if settings.headline_count == "monitorable" else scored
+
+
 def headline(scorecard: pd.DataFrame, settings: AssessmentSettings,
              self_evaluations: pd.DataFrame | None = None) -> dict[str, Any]:
     """The counts an official report gives, on the headline rows (one per target).
@@ -31,7 +39,7 @@ def headline(scorecard: pd.DataFrame, settings: AssessmentSettings,
     """
     rows = scorecard[scorecard["is_headline"]]
     scored = rows[rows["target_kind"].isin(SCORED_KINDS)]
-    counted = scored[scored["monitorable"]] if settings.headline_count == "monitorable" else scored
+    counted = counted_targets(rows, settings)
     not_counted = scored.drop(counted.index)
     direction = rows[rows["target_kind"].isin(kinds.GROUPS["direction"])]
     qualitative = rows[rows["target_kind"].isin(kinds.GROUPS["qualitative"])]

@@ -255,3 +255,12 @@ def test_the_engines_reasons_reach_a_chinese_page_in_chinese():
     assert engine_reason_zh("无法预测：not projected: only 3 points: a trend needs at least 2") \
         == "无法预测：未作预测：仅有3个观测值，至少需要2个才能判断趋势"
     assert engine_reason_zh(None) == "" and engine_reason_zh("") == ""
+
+
+def test_a_number_is_written_as_published_whatever_its_size():
+    from analysis.report.numbers import fmt
+
+    assert fmt(17065.0, "人") == "17065人"          # not 1.706e+04人 nor 17065.00人
+    assert fmt(123456.7, "人") == "123457人"
+    assert fmt(38.95, "%") == "38.95%" and fmt(0.285714) == "0.2857" and fmt(4.0, "‰") == "4‰"
+    assert fmt(0.00001) == "0.00" and fmt(float("nan")) == "—"

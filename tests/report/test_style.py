@@ -96,3 +96,18 @@ def test_a_target_about_a_value_is_drawn_with_the_band_that_meets_it():
         lines = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
         assert [line.get_ydata()[0] for line in lines] == [float(cat.indicators.loc[iid, "value"])]
         plt.close(ax.figure)
+
+
+def test_a_national_projection_from_two_values_is_not_drawn():
+    """W3.3's national series has two values (2010, 2013): its line to 2030 would fall off the
+    chart without a band; the values are drawn, the projection only from three values on."""
+    import pandas as pd
+
+    projection = pd.DataFrame({"year": [2025, 2030], "mean": [28.0, 24.0]})
+    for years, drawn in (([2010, 2013], False), ([2010, 2013, 2016], True)):
+        comp = pd.DataFrame({"year": years, "value": [37.2, 35.0, 34.0][:len(years)], "flags": [""] * len(years)})
+        fig, ax = plt.subplots()
+        style.comparator_series(ax, comp, projection)
+        labels = [line.get_label() for line in ax.get_lines()]
+        assert labels == (["全国", "全国预测值"] if drawn else ["全国"])
+        plt.close(fig)
