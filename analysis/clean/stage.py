@@ -255,7 +255,7 @@ def _interpret(record: dict, cat: Catalog, index: dict[str, str], known: dict[st
     if not low <= number <= high:
         span = f"{low:g}–{high:g} {unit or ''}".strip()
         raise Rejected("out_of_range", f"{_as_text(record.get('value_raw')) or f'{number:g}'} is outside "
-                       f"the possible range {span} of {eid} {entry['name_zh']}",
+                       f"the possible range {span} of {eid} ({entry['name_en']})",
                        record.get("value_cell") or cell, record.get("value_raw"),
                        f"“{_as_text(record.get('value_raw')) or f'{number:g}'}”超出{eid}{entry['name_zh']}的可能范围"
                        f"（{span}）")

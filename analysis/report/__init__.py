@@ -87,7 +87,6 @@ _HOME = {
     "synthetic_notice": "sentences",
     "table": "tables",
     "escape": "tables",
-    "title_line": "sentences",
     "town_panel": "gap_charts",
     "town_table": "gaps",
     "warning_list": "annexes",

@@ -12,6 +12,7 @@ from analysis.catalog import Catalog
 from analysis.report.fields import indicator_page
 from analysis.report.labels import REASONS_EN
 from analysis.report.scorecard import warning_table
+from analysis.report.selfeval import unit_name
 from analysis.report.sentences import _check_lang, _group_words, indicator_sentence, status_label
 from analysis.trends.base import COMPARATOR_AREAS
 
@@ -54,7 +55,7 @@ def _data_quality_en(out: Path, cat: Catalog, result, summary: dict | None) -> d
     names = cat.indicators["name_en"]
     not_reported = pd.DataFrame({"ID": nr["编号"], "Indicator": [str(names.get(i, n)) for i, n in
                                                                zip(nr["编号"], nr["指标"], strict=True)],
-                                 "Reporting department": nr["报送部门"]})
+                                 "Reporting department": [unit_name(d, "en") for d in nr["报送部门"]]})
     if len(q):
         quarantine = pd.DataFrame({
             "File": q["source_file"], "Sheet": q["source_sheet"], "Cell": q["source_cell"],

@@ -134,6 +134,20 @@ COLUMNS_EN = {"编号": "ID", "指标": "Indicator", "基期({baseline})": "Base
 
 #: the 60_report notebook's section headings (Markdown), Chinese and English
 HEADINGS = {
+    "title": (
+        "# 偃师区妇女儿童发展规划监测报告\n\n"
+        "《洛阳市偃师区妇女发展规划（{first}—{final}年）》和《洛阳市偃师区儿童发展规划（{first}—{final}年）》的"
+        "监测评估报告，按年度监测、中期评估和终期评估的通行结构编排：基本情况、总体情况、主要成效、存在的主要问题、"
+        "分领域目标完成情况（每项目标一句话说明现状、趋势和达标概率）、预警清单、性别与城乡差距、对策建议和附表，"
+        "另附数据质量和方法说明。成效和问题由监测数据归纳，对策建议并入评估组填写的文字。",
+        "# Monitoring Report of the Yanshi District Women's and Children's Development Plans ({first}–{final})\n\n"
+        "The monitoring and evaluation report of the Women's Development Plan and the Children's Development "
+        "Plan of Yanshi District, Luoyang ({first}–{final}), in the structure of the annual, mid-term and final "
+        "evaluations: the district, overview, main achievements, main problems, the targets field by field (each "
+        "in one sentence: where it stands, its trend and its chance of being met), early warnings, gender and "
+        "urban–rural gaps, recommendations and the annex table, with data-quality and methods annexes. "
+        "Achievements and problems are drawn from the monitoring data; the recommendations are the expert "
+        "group's own text."),
     "basic": ("## 一、基本情况\n\n全区人口和出生情况，只列监测数据中有的数（没有的如实说明，不作估计）。",
               "## 1. The district\n\nPopulation and births of the district: only the figures the monitoring data "
               "carry (what they do not carry is said, not estimated)."),
@@ -186,7 +200,6 @@ HEADINGS = {
 }
 
 
-TITLE_EN = "# Monitoring Report of the Yanshi District Women's and Children's Development Plans ({first}–{final})"
 
 
 UNITS_EN = {"/10万": " per 100,000", "岁": " years", "元": " yuan", "所": "", "年": " years", "人": "",
@@ -199,6 +212,35 @@ UNITS_EN = {"/10万": " per 100,000", "岁": " years", "元": " yuan", "所": ""
 TARGET_PHRASES_EN = {"逐步提高": "gradually higher", "逐步下降": "gradually lower", "差距缩小": "gap narrowed",
                      "定性目标": "qualitative target",
                      "一般不低于本地党员总数中女性比例": "as a rule not below the share of women among Party members"}
+
+#: the words of a direction target (提高, 明显下降, 城乡差距逐步缩小, 上升趋势得到有效控制 …) in English, read
+#: as the plans write them: what changes (the trend of a rise, a gap), the direction, how (明显, 持续 …);
+#: a county's own wording of the same directions needs no entry of its own
+DIRECTION_WORDS_EN = {
+    "trend": (("上升趋势得到有效控制", "rise brought under control"), ("上升趋势减缓", "rise slowed")),
+    "subject": (("城乡差距", "urban–rural gap "), ("性别差距", "gender gap "), ("差距", "gap ")),
+    "manner": (("进一步巩固", "consolidated and still "), ("明显", "markedly "), ("显著", "markedly "),
+               ("持续", "steadily "), ("不断", "steadily "), ("逐步", "gradually "), ("稳步", "steadily "),
+               ("进一步", "still ")),
+    "direction": (("提高", "higher"), ("提升", "higher"), ("增加", "higher"), ("增长", "higher"),
+                  ("延长", "longer"), ("下降", "lower"), ("降低", "lower"), ("减少", "lower"),
+                  ("缩小", "narrower"), ("巩固", "consolidated")),
+}
+
+
+def direction_words_en(words: str) -> str | None:
+    """A direction target's words in English (明显下降 → "markedly lower", 城乡差距逐步缩小 →
+    "urban–rural gap gradually narrower"), or None when they are not the plans' words of a direction."""
+    text = words.strip()
+    for zh, en in DIRECTION_WORDS_EN["trend"]:
+        if text == zh:
+            return en
+    subject = next(((zh, en) for zh, en in DIRECTION_WORDS_EN["subject"] if text.startswith(zh)), ("", ""))
+    text = text[len(subject[0]):]
+    manner = next(((zh, en) for zh, en in DIRECTION_WORDS_EN["manner"] if text.startswith(zh)), ("", ""))
+    text = text[len(manner[0]):]
+    direction = dict(DIRECTION_WORDS_EN["direction"]).get(text)
+    return None if direction is None else f"{subject[1]}{manner[1]}{direction}"
 
 
 

@@ -19,9 +19,9 @@ from analysis.report.labels import (
     SEX_EN,
     SEX_LABELS,
     TARGET_PHRASES_EN,
-    TITLE_EN,
     UNITS_EN,
     area_label,
+    direction_words_en,
     status_en,
 )
 from analysis.report.numbers import chance
@@ -45,12 +45,6 @@ def plan_words(text: str) -> str:
     p = config.plan()
     return text.replace("{baseline}", str(p.baseline_year)).replace("{first}", str(p.first_year)).replace(
         "{final}", str(p.final_year))
-
-
-def title_line(lang: str = "zh") -> str:
-    """The English report's title under the notebook's (Chinese) title cell; empty in Chinese."""
-    _check_lang(lang)
-    return plan_words(TITLE_EN) if lang == "en" else ""
 
 
 def _code_span(name: str) -> str:
@@ -143,6 +137,9 @@ def target_words_en(row: pd.Series) -> str:
         return spec.text_en("")
     if words in TARGET_PHRASES_EN:
         return TARGET_PHRASES_EN[words]
+    direction = direction_words_en(words) if spec is not None and spec.name == "direction" else None
+    if direction is not None:
+        return direction
     return re.sub(r"^不低于\s*", "not below ", words)
 
 

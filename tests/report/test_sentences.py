@@ -1,6 +1,8 @@
 """The report's generated words (analysis/report/) and the 60_report / 70_indicator notebooks."""
 
 
+import re
+
 import matplotlib
 import numpy as np
 import pandas as pd
@@ -8,7 +10,7 @@ import pytest
 
 from analysis import config, report, scorecard
 from analysis.catalog import load_catalog
-from analysis.report import style
+from analysis.report import sentences, style
 from tests.builders import run_notebook
 
 matplotlib.use("Agg")
@@ -264,3 +266,25 @@ def test_a_number_is_written_as_published_whatever_its_size():
     assert fmt(123456.7, "人") == "123457人"
     assert fmt(38.95, "%") == "38.95%" and fmt(0.285714) == "0.2857" and fmt(4.0, "‰") == "4‰"
     assert fmt(0.00001) == "0.00" and fmt(float("nan")) == "—"
+
+
+def test_the_reports_title_and_introduction_are_in_the_pages_language():
+    zh, en = report.heading("title", "zh"), report.heading("title", "en")
+    assert zh.startswith("# 偃师区妇女儿童发展规划监测报告") and "（2021—2030年）" in zh
+    assert not re.search(r"[A-Za-z]{3,}", zh)
+    assert en.startswith("# Monitoring Report of the Yanshi District") and "(2021–2030)" in en
+    assert not re.search(r"[\u4e00-\u9fff]", en)
+
+
+@pytest.mark.parametrize(("words", "english"), [
+    ("提高", "higher"), ("明显下降", "markedly lower"), ("持续增加", "steadily higher"), ("延长", "longer"),
+    ("城乡差距逐步缩小", "urban–rural gap gradually narrower"), ("上升趋势得到有效控制", "rise brought under control"),
+    ("进一步巩固提高", "consolidated and still higher"), ("入学巩固率", None),
+])
+def test_a_direction_target_is_said_in_english_from_the_plans_words(words, english):
+    from analysis.report.labels import direction_words_en
+
+    assert direction_words_en(words) == english
+    row = pd.Series({"target_kind": "direction", "target_text": words, "target_value": np.nan, "wording": words})
+    if english is not None:
+        assert sentences.target_words_en(row) == english
