@@ -31,10 +31,16 @@ REMOVE_CELL_TAG = "remove-cell"
 
 
 def notebook_title(nb: nbformat.NotebookNode, default: str) -> str:
-    """The text of the notebook's first Markdown heading, or ``default`` when it has none."""
+    """The text of the notebook's first Markdown heading — in a Markdown cell, or in the Markdown a
+    code cell displayed (the report writes its title in the page's language that way) — or
+    ``default`` when it has none."""
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
+            texts = [cell.source]
+        else:
+            texts = [str(out.get("data", {}).get("text/markdown", "")) for out in cell.get("outputs", [])]
+        for text in texts:
+            for line in text.splitlines():
                 if line.lstrip().startswith("#"):
                     return line.lstrip("# ").strip()
     return default

@@ -57,6 +57,23 @@ def test_rendered_page_has_outputs_and_narrative_but_no_code(tmp_path):
     assert 'lang="zh-CN"' in text and "返回报告目录" in text and "abc" in text
 
 
+def test_a_title_a_code_cell_displays_names_the_page(tmp_path):
+    """The report writes its title from a code cell, in the page's language: the index must call
+    the page by it (not by its file name, 60_report), and a later Markdown heading must not win."""
+    nb = new_notebook(cells=[
+        new_code_cell("x = 1"),
+        new_code_cell("display(Markdown(title))", outputs=[
+            new_output("display_data", data={"text/markdown": "# 偃师区妇女儿童发展规划监测报告\n\n说明",
+                                             "text/plain": "<IPython.core.display.Markdown object>"})]),
+        new_markdown_cell("## 一、基本情况"),
+    ])
+    src = tmp_path / "60_report.ipynb"
+    nbformat.write(nb, src)
+    title = report.render_notebook(src, tmp_path / "60_report.html", {"title": "监测", "run_id": "r1",
+                                   "run_time": "t", "commit": "abc", "params_file": "params/run.yaml"})
+    assert title == "偃师区妇女儿童发展规划监测报告"
+
+
 def test_an_english_page_has_an_english_banner_and_footer(tmp_path):
     nb = new_notebook(cells=[new_markdown_cell("# Evaluation report\n\n## One\n\n## Two\n\n## Three")])
     src = tmp_path / "60_report.ipynb"
