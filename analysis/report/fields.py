@@ -19,7 +19,7 @@ from analysis.report.sentences import (
     target_words_en,
     with_unit,
 )
-from analysis.scorecard.headline import PAGE_CHOICES
+from analysis.scorecard.headline import page_ids
 from analysis.trends.base import COMPARATOR_AREA
 
 
@@ -148,8 +148,7 @@ def paged_ids(scorecard: pd.DataFrame) -> list[str]:
     from analysis import config
 
     spec = config.load_run_params().per_indicator or {}
-    chosen = spec.get("indicators", "warned")
-    return [str(i) for i in chosen] if isinstance(chosen, list) else PAGE_CHOICES[chosen](scorecard)
+    return page_ids(scorecard, spec.get("indicators", "warned"))
 
 
 def field_table(result, cat: Catalog, plan: str, field: int, projections: pd.DataFrame | None = None,

@@ -129,12 +129,18 @@ def comparator_series(ax, comp, projection=None, *, lang: str = "zh", small: boo
                 label=None if small else words)
     # a line through two national values says nothing of 2030 without its band: the projection is
     # drawn from as many values as the engine needs to fit one (min_fit_points), not from two
-    from analysis.trends.base import ProjectionSettings
-
-    enough = len(values) >= ProjectionSettings.from_params().min_fit_points
+    enough = len(values) >= _min_fit_points()
     if projection is not None and len(projection) and not bound.any() and enough:
         ax.plot(projection["year"], projection["mean"], ls="--", color=colour, lw=1,
                 label=None if small else ("全国预测值" if zh else "national projection"))
+
+
+@cache
+def _min_fit_points() -> int:
+    """The fewest values the engine fits a trend to (params/projection.yaml), read once, not per chart."""
+    from analysis.trends.base import ProjectionSettings
+
+    return ProjectionSettings.from_params().min_fit_points
 
 
 def target_line(ax, entry, *, label: str | None = None) -> None:

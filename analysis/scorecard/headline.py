@@ -101,14 +101,22 @@ def monitored_ids(scorecard: pd.DataFrame) -> list[str]:
 PAGE_CHOICES = {"warned": warned_ids, "monitored": monitored_ids}
 
 
-def warned_indicators(processed_dir: str | Path = config.PROCESSED_DIR, which: str = "warned") -> list[str]:
-    """:func:`warned_ids` (or, ``which="monitored"``, :func:`monitored_ids`) of the scorecard
-    written in ``processed_dir``."""
+def page_ids(scorecard: pd.DataFrame, which: str | list = "warned") -> list[str]:
+    """The indicators that get a page of their own: ``which`` is the run file's
+    ``per_indicator: indicators`` — a list of ids, or one of :data:`PAGE_CHOICES` applied to
+    ``scorecard``. The one rule for the run (which pages it makes) and the report (which it links)."""
+    if isinstance(which, list):
+        return [str(i) for i in which]
     if which not in PAGE_CHOICES:
         raise ValueError(f"per_indicator indicators must be a list of ids or one of {', '.join(PAGE_CHOICES)}, "
                          f"not {which!r}")
+    return PAGE_CHOICES[which](scorecard)
+
+
+def warned_indicators(processed_dir: str | Path = config.PROCESSED_DIR, which: str = "warned") -> list[str]:
+    """:func:`page_ids` (by default the warned ones) of the scorecard written in ``processed_dir``."""
     path = config.resolve(processed_dir) / "scorecard.parquet"
     if not path.is_file():
         raise FileNotFoundError(f"{config.display_path(path)} does not exist: run the assessment first "
                                 "(plan-monitor assess, or the 40_scorecard notebook)")
-    return PAGE_CHOICES[which](pd.read_parquet(path))
+    return page_ids(pd.read_parquet(path), which)
