@@ -75,6 +75,7 @@ def run(
     Exit 0 published; 1 a notebook failed, nothing published; 2 could not start; with
     ``--strict``, 3 published but the data had problems (quarantined values, unreadable files).
     """
+    from analysis.database.store import DatabaseError
     from analysis.pipeline import suite
 
     try:
@@ -109,6 +110,13 @@ def run(
             err().print(f"the previous reports in {config.display_path(config.resolve(reports))} "
                       "were left as they were")
             raise typer.Exit(1) from exc
+        except DatabaseError as exc:
+            progress.stop()
+            err().print(f"[red]failed:[/red] the run could not be recorded in the monitoring database: "
+                        f"{escape(str(exc))}", soft_wrap=True)
+            err().print(f"nothing was published: the previous reports in {config.display_path(config.resolve(reports))}"
+                        " and the database were left as they were")
+            raise typer.Exit(1) from exc
         progress.update(task, description="finished", total=len(result.pages))
     out().print(f"reports: {config.display_path(result.index)}")
     for kind, path in result.documents.items():
@@ -116,6 +124,8 @@ def run(
     for kind, reason in result.missing_documents.items():
         err().print(escape(f"no {kind} written (未生成{kind.upper()}文件): {reason}"), highlight=False, soft_wrap=True)
     out().print(f"log: {config.display_path(result.log_file)}")
+    if result.recorded:
+        out().print(f"recorded in the monitoring database {config.display_path(result.recorded)}")
     if result.data:
         d = result.data
         out().print(escape(f"data: {d['values_read']} values read from {d['files']} files, {d['observations']} kept, "
@@ -348,24 +358,50 @@ def assess(
         config.PARAMS_DIR / "assessment.yaml"),
     mode: Annotated[str, typer.Option("--mode", help="annual, midterm (2025) or final (2030)")] = "annual",
     year: Annotated[int | None, typer.Option("--year", help="the evaluation year (default: by mode)")] = None,
+    as_of: Annotated[int | None, typer.Option(
+        "--as-of", help="assess as a report for this year would have: only the values known then (by vintage "
+        "when the database holds that year's report, else by year); recorded in the database, the scorecard "
+        "left alone")] = None,
+    database: Annotated[Path, typer.Option("--database", help="the monitoring database (DuckDB)")] = Path(
+        "data/monitor.duckdb"),
 ) -> None:
-    """Judge every target: probability of meeting it, status, pace and early warnings (scorecard).
+    """Judge every target: probability of meeting it, status, pace and early warnings (scorecard),
+    then compare with the previous report in the database (与上期相比, the status history).
 
     Exit 0 when done; 2 when it could not run (no projections yet: run plan-monitor project first;
-    a broken catalog or settings; an unknown mode).
+    a broken catalog or settings; an unknown mode; a database that cannot be read).
     """
     from analysis import catalog as cat_mod
+    from analysis import database as db
     from analysis import logs, report, schemas, scorecard
-    from analysis.pipeline import lock
+    from analysis.database import asof
+    from analysis.pipeline import lock, suite
 
     logs.configure(logs.stage_log("assess"))
     try:
         with lock.exclusive(processed):
-            result = scorecard.assess(processed, catalog_file, mode=mode, year=year, settings_path=settings_file)
+            if as_of is not None:
+                made = asof.assess_as_of(processed, database, as_of, catalog_file,
+                                         scorecard.load_settings(settings_file), config.load_run_params().title,
+                                         suite.git_commit())
+            else:
+                result = scorecard.assess(processed, catalog_file, mode=mode, year=year, settings_path=settings_file)
+                history = db.build(processed, database, catalog_file, result.settings)
     except (cat_mod.CatalogError, config.ParamsError, FileNotFoundError, schemas.ContractError, ValueError,
-            lock.Busy) as exc:
+            lock.Busy, db.DatabaseError) as exc:
         raise fail(exc, 2) from exc
+    if as_of is not None:
+        settings = scorecard.load_settings(settings_file)
+        headline = made.scorecard[made.scorecard["is_headline"]]
+        counts = headline["status"].value_counts()
+        basis = ("按当时报告采用的数值（数据版本）" if made.basis == "vintage"
+                 else f"按{as_of}年及以前的数值（数据库中没有当年的报告）")
+        out().print(f"{as_of}年回溯评估（{basis}）：" + "、".join(
+            f"{settings.label(s)}{int(counts[s])}项" for s in settings.labels if s in counts))
+        out().print(f"recorded in {config.display_path(config.resolve(database))} as run {made.run['run_id']}")
+        return
     out().print(report.headline_text(result))
+    out().print(report.comparison_text(history.meta))
     out().print(f"written: {', '.join(config.display_path(p) for p in result.files.values())}")
 
 
@@ -399,6 +435,63 @@ def gaps(
     targets = stage.narrowing["status"].value_counts().to_dict() if len(stage.narrowing) else {}
     out().print(f"差距缩小 targets: {len(stage.narrowing)} " + ", ".join(f"{k} {v}" for k, v in targets.items()))
     out().print(f"written: {', '.join(config.display_path(p) for p in stage.files.values())}")
+
+
+@app.command("db")
+def db_command(
+    sql: Annotated[str | None, typer.Argument(help="a SQL query (DuckDB), e.g. \"SELECT * FROM runs\"")] = None,
+    table: Annotated[str | None, typer.Option("--table", help="export this table or view whole")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="write the result to a .csv or .xlsx file")] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="make the database anew from the archive of "
+                                          "published runs beside it")] = False,
+    database: Annotated[Path, typer.Option("--database", help="the monitoring database (DuckDB)")] = Path(
+        "data/monitor.duckdb"),
+) -> None:
+    """Query or export the monitoring database; without arguments list its tables and reports.
+
+    Exit 0 when done; 2 when the query cannot run (no database yet, an unknown table, bad SQL).
+    """
+    import duckdb
+    import pandas as pd
+
+    from analysis import atomic
+    from analysis.database import ingest, store
+
+    try:
+        if rebuild:
+            n = ingest.rebuild(database, ingest.archive_dir(database))
+            out().print(f"rebuilt {config.display_path(config.resolve(database))} from {n} archived run(s) in "
+                        f"{config.display_path(ingest.archive_dir(database))}")
+            return
+        if sql is None and table is None:
+            names = store.table_names(database)
+            runs = store.reports(database)
+            out().print("tables and views: " + ", ".join(names), soft_wrap=True)
+            out().print(runs[["run_id", "kind", "basis", "recorded_at_beijing", "mode", "evaluation_year",
+                              "data_year"]].to_string(index=False), soft_wrap=True)
+            return
+        if table is not None:
+            if table not in store.table_names(database):
+                raise store.DatabaseError(f"no table or view {table!r}; there are {store.table_names(database)}")
+            sql = f'SELECT * FROM "{table}"'
+        frame = store.query(database, sql)
+    except (FileNotFoundError, store.DatabaseError, duckdb.Error) as exc:
+        raise fail(exc, 2) from exc
+    if out_file is None:
+        out().print(frame.to_string(index=False), highlight=False, markup=False, soft_wrap=True)
+        return
+    safe = atomic.spreadsheet_safe(frame)
+    for col in safe.columns:  # Excel has no time zones
+        if isinstance(safe[col].dtype, pd.DatetimeTZDtype):
+            safe[col] = safe[col].dt.tz_convert(ingest.BEIJING).dt.tz_localize(None)
+    with atomic.atomic_output(out_file) as tmp:
+        if out_file.suffix.lower() == ".xlsx":
+            safe.to_excel(tmp, index=False, engine="openpyxl")
+        elif out_file.suffix.lower() == ".csv":
+            safe.to_csv(tmp, index=False, encoding="utf-8-sig")
+        else:
+            raise fail(f"--out {out_file}: write a .csv or an .xlsx file", 2)
+    out().print(f"{len(frame)} rows written to {config.display_path(config.resolve(out_file))}")
 
 
 @app.command("check-pages")

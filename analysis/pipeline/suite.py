@@ -70,6 +70,8 @@ class RunResult:
     documents: dict[str, Path] = field(default_factory=dict)
     #: why a document was not made (format -> reason, in Chinese)
     missing_documents: dict[str, str] = field(default_factory=dict)
+    #: the monitoring database this run was recorded in (None: not recorded, e.g. an ``--only`` run)
+    recorded: Path | None = None
 
     @property
     def data_problems(self) -> int:
@@ -321,6 +323,31 @@ def _execute_and_render(nb: str, page: str, params: dict[str, Any], executed_dir
     notify(page, "done")
 
 
+def record_in_database(run_params: config.RunParams, overrides: Mapping[str, Any] | None, stamp: dict[str, Any],
+                       started: datetime) -> Path | None:
+    """Add this run to the monitoring database (``database`` of the run's parameters), in one
+    transaction, before its pages are published: the values it read with their vintage (the
+    checksums taken when the run started), its quarantine, verdicts, self-evaluations and as-of
+    assessments. Nothing is recorded when the run made no scorecard; a database that cannot be
+    written fails the run, and so leaves the published pages as they were."""
+    from analysis.database import ingest
+
+    merged = {**run_params.parameters, **(overrides or {})}
+    database = merged.get("database")
+    processed = config.resolve(stamp["processed_dir"])
+    made = processed / "scorecard.json"
+    if not database or not made.is_file() or made.stat().st_mtime < started.timestamp():
+        log.info("run not recorded in a database (%s)", "no database parameter" if not database
+                 else "no scorecard made by this run")
+        return None
+    raw_dir = merged.get("raw_dir", config.RAW_DIR)
+    rec = ingest.run_record(stamp["run_id"], processed, raw_dir, merged.get("catalog", config.DEFAULT_CATALOG),
+                            run_params.title, stamp["commit"],
+                            ingest.checksums_from_inventory(stamp["inputs"], raw_dir), started)
+    ingest.record_run(database, rec)
+    return config.resolve(database)
+
+
 def write_documents(spec: Mapping[str, Any], staging: Path, manifest: dict[str, Any], result: RunResult,
                     notify: Callable[[str, str], None]) -> None:
     """Write the report page ``spec['page']`` as Word and (unless ``pdf: false``) PDF beside it.
@@ -451,6 +478,8 @@ def _run_locked(run_params, notebooks, per_notebook, overrides, only, reports_di
                      result.data["quarantined"], result.data["quarantined_by_reason"],
                      len(result.data["unreadable"]), result.data["unreadable"], result.data["self_evaluations"],
                      result.data["self_evaluations_quarantined"])
+        if only is None:
+            result.recorded = record_in_database(run_params, overrides, stamp, started)
         manifest["latest_run"] = ({k: stamp[k] for k in stamp if k not in ("title", "title_en")}
                                   | {"data": data_words(result.data)})
         report.write_index(staging, manifest, run_params.title)

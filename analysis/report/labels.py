@@ -152,6 +152,9 @@ HEADINGS = {
               "## 1. The district\n\nPopulation and births of the district: only the figures the monitoring data "
               "carry (what they do not carry is said, not estimated)."),
     "overall": ("## 二、总体情况", "## 2. Overview"),
+    "compared": ("### 与上期相比\n\n评估状态发生变化的目标和修订的数值；往年的评估结论保存在监测数据库中。",
+                 "### Compared with the previous report\n\nTargets whose status changed and values revised; the "
+                 "verdicts of earlier reports are kept in the monitoring database."),
     "progress": ("### 进度比较（时间过半、任务过半）\n\n各项目标评估年份的数值（或预测值）与“{baseline}年基期值到"
                  "{final}年目标值”的直线进度相比。",
                  "### Progress against the straight path\n\nEach target's value (or projection) in the evaluation "
@@ -194,6 +197,7 @@ HEADINGS = {
                 "(not used), values to review and blank cells."),
     "not_reported": ("### 未报送数据的指标", "### Indicators not reported"),
     "quarantine": ("### 隔离的数值", "### Quarantined values"),
+    "revisions": ("### 修订的数值", "### Revised values"),
     "flagged": ("### 需要复核的数值", "### Values to review"),
     "missing": ("### 空白单元格（按文件）", "### Blank cells (by file)"),
     "methods": ("## 附件二：方法说明", "## Annex 2: Methods"),

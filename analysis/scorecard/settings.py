@@ -103,6 +103,8 @@ class AssessmentSettings:
     broken_label: str
     colours: dict[str, str]
     warnings: dict[str, dict[str, Any]]
+    #: 与上期相比: the order of the statuses (higher: better) by which a change is named
+    status_rank: dict[str, int]
     #: an override of the benchmarks, not a setting: None draws each series with the seed its
     #: projection recorded
     seed: int | None = None
@@ -137,6 +139,9 @@ def load_settings(path: str | Path = DEFAULT_SETTINGS, **overrides: Any) -> Asse
         problems.append("probability.bands must have bands starting at probability.likely and probability.unlikely")
     if set(STATUSES) - set(settings.labels):
         problems.append(f"labels missing for {sorted(set(STATUSES) - set(settings.labels))}")
+    ranked = set(STATUSES) - {"qualitative", "insufficient_data"}
+    if set(settings.status_rank) != ranked or not all(isinstance(v, int) for v in settings.status_rank.values()):
+        problems.append(f"status_rank must give a whole number to each of {sorted(ranked)}")
     if settings.headline_count not in ("monitorable", "all"):
         problems.append("headline.count must be 'monitorable' or 'all'")
     if settings.headline_denominator not in ("assessable", "all"):

@@ -62,7 +62,8 @@ def full_run(tmp_path_factory):
     """The default run, end to end through the CLI, into temporary folders."""
     base = tmp_path_factory.mktemp("run")
     result = runner.invoke(app, ["run", "--reports", str(base / "reports"), "--outputs", str(base / "outputs"),
-                                 "-p", f"processed_dir={base / 'processed'}"])
+                                 "-p", f"processed_dir={base / 'processed'}", "-p",
+                                 f"database={base / 'monitor.duckdb'}"])
     return base, result
 
 
@@ -109,6 +110,29 @@ def test_the_index_page_and_the_output_state_the_datas_problems(full_run):
     base, result = full_run
     assert "隔离 3 个" in (base / "reports" / "index.html").read_text(encoding="utf-8")
     assert "3 quarantined, 0 files unreadable" in result.output
+
+
+@pytest.mark.slow
+def test_a_full_run_records_itself_in_the_database_and_shows_the_history(full_run):
+    from analysis.database import store
+
+    base, result = full_run
+    (run_dir,) = (base / "outputs" / "notebooks").iterdir()
+    runs = store.reports(base / "monitor.duckdb")
+    report_run = runs[runs["kind"] == "report"].iloc[0]
+    assert report_run["run_id"] == run_dir.name and report_run["values_kept"] == 1831
+    assert report_run["values_quarantined"] == 3 and report_run["evaluation_year"] == 2024
+    assert sorted(runs.loc[runs["kind"] == "as_of", "evaluation_year"]) == [2021, 2022, 2023]
+    n = store.query(base / "monitor.duckdb", "SELECT count(*) AS n FROM verdicts WHERE run_id = ?",
+                    [run_dir.name])["n"].iloc[0]
+    assert n == len(scorecard.load_assessment(base / "processed").scorecard)
+    assert (base / "monitor_archive" / run_dir.name / "run.json").is_file()
+    assert "recorded in the monitoring database" in result.output
+    page = (base / "reports" / "60_report.html").read_text(encoding="utf-8")
+    assert "与上期相比" in page and "新实现" in page
+    assert "上期按本期数据中2023年及以前的数值回溯评估2023年的情况" in page
+    indicator = (base / "reports" / "70_indicator_C1.9c.html").read_text(encoding="utf-8")
+    assert "历年评估状态" in indicator and "2021年（回溯）" in indicator and "2024年（本期）" in indicator
 
 
 @pytest.mark.slow

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from analysis import clean, config, gaps, scorecard, trends
+from analysis import database as monitoring_db
 from analysis.catalog import load_catalog
 
 
@@ -19,4 +20,5 @@ def processed(tmp_path_factory) -> Path:
     trends.project(out, cat)
     scorecard.assess(out, cat)
     gaps.run(out, cat)
+    monitoring_db.build(out, out / "monitor.duckdb", cat)  # no database yet: the as-of history only
     return out
