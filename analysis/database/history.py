@@ -40,6 +40,7 @@ import pandas as pd
 from analysis import atomic, config
 from analysis.catalog import Catalog, load_catalog
 from analysis.database import ingest, store
+from analysis.trends.base import COMPARATOR_AREAS
 
 log = logging.getLogger(__name__)
 
@@ -186,8 +187,10 @@ def build(processed_dir: str | os.PathLike[str] = config.PROCESSED_DIR,
     models = pd.read_parquet(out / "projection_models.parquet")
     published = _published(database)
     earlier = published[published["evaluation_year"] < year]
-    first = settings.plan_start
-    years = list(range(first, min(year, int(observations["year"].max()) + 1)))
+    # the plan's years before this report for which the district has data of its own
+    own = ingest.data_year(observations)
+    first_own = int(observations.loc[~observations["area"].isin(COMPARATOR_AREAS), "year"].min()) if own else year
+    years = list(range(max(settings.plan_start, first_own), min(year, (own or year) + 1)))
     report_years = {int(y): run for y, run in earlier.groupby("evaluation_year").tail(1).set_index(
         "evaluation_year")["run_id"].items()}
     missing_years = [y for y in years if y not in report_years]

@@ -74,8 +74,10 @@ def connect(path: str | os.PathLike[str], read_only: bool = False) -> Iterator:
     try:
         con = duckdb.connect(str(target), read_only=read_only)
     except duckdb.Error as exc:
-        raise DatabaseError(f"{config.display_path(target)} cannot be opened as the monitoring database: {exc}") \
-            from exc
+        hint = (" — another program holds it open for writing (a notebook that connected without "
+                "read_only=True?): close it, or open it read-only" if "lock" in str(exc).lower() else "")
+        raise DatabaseError(f"{config.display_path(target)} cannot be opened as the monitoring database: "
+                            f"{exc}{hint}") from exc
     try:
         try:
             if not read_only:

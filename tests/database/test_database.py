@@ -99,6 +99,11 @@ def test_every_value_read_is_recorded_once_kept_or_quarantined_with_its_file_ver
     assert len(kept) == len(res1.observations)
     assert (kept["value"] - kept["value_obs"]).abs().max() < 1e-12
     assert set(mine["department"].dropna()) >= {"卫健委", "人社局"}
+    # and the member units' self-evaluations, each with its form's checksum
+    se = store.query(database, "SELECT * FROM self_evaluations WHERE run_id = 'run-1'")
+    assert len(se) == len(res1.self_evaluations) == 98
+    assert se["file_sha256"].notna().all()
+    assert sorted(se["conclusion"]) == sorted(res1.self_evaluations["conclusion"])
 
 
 @pytest.mark.slow

@@ -99,7 +99,11 @@ def test_run_keeps_executed_notebooks_and_a_log(full_run):
     assert "[60_report] analysis.scorecard.assess: read" in log and "[60_report] analysis.gaps.stage: read" in log
     assert "[70_indicator_C1.9c] analysis.scorecard.assess: read" in log
     assert "assessing anew" not in log and "computing the gaps anew" not in log
-    assert log.count("analysis.trends.project: projected") == 1
+    # the data projected once; the history stage re-projects only for its as-of assessments (2021–2023)
+    assert log.count("[30_trends] analysis.trends.project: projected") == 1
+    assert log.count("analysis.trends.project: projected") == 1 + log.count(
+        "[40_scorecard] analysis.trends.project: projected") == 1 + 3
+    assert "[40_scorecard] analysis.database.history: history: previous report as_of" in log
     assert log.count("analysis.clean.stage: cleaned") == 1
     # what a scheduler reads: files and values read, quarantined, unreadable — the shipped data plant 3
     assert re.search(r"data: \d+ files, \d+ values read, \d+ kept, 3 quarantined .*, 0 files unreadable", log)
