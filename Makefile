@@ -27,8 +27,11 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
+# JupyterLab on the notebooks; as root (containers, servers) it needs --allow-root; it prints the
+# address to open (with its token); LAB_OPTIONS adds any other option, e.g. --ip=0.0.0.0 --no-browser
+LAB_OPTIONS ?=
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_OPTIONS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

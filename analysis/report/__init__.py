@@ -3,6 +3,7 @@
 Engines compute tables; this package turns them into what a reader sees: :mod:`labels` (every
 fixed word), :mod:`numbers` (number formats, 百分点), :mod:`sentences`, :mod:`fields`,
 :mod:`annexes` and :mod:`evaluation` (the evaluation report; the last its 成效, 问题, 建议, 附表),
+:mod:`explorer` (the analyst's explorer of any indicator, area and sex; :mod:`lab` drives it in JupyterLab),
 :mod:`history` (与上期相比 and the status history, from the monitoring database),
 :mod:`selfeval` (the member units' self-evaluations of the qualitative targets),
 :mod:`scorecard`, :mod:`trends`, :mod:`gaps` and :mod:`gap_charts` (the stage pages),
@@ -21,6 +22,9 @@ from typing import Any
 
 #: every public name of the package and the module it lives in
 _HOME = {
+    "Explorer": "explorer",
+    "SelectionError": "explorer",
+    "resolve_selection": "explorer",
     "changes_table": "history",
     "comparison_text": "history",
     "revisions_table": "history",

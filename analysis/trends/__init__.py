@@ -117,6 +117,7 @@ from analysis.trends.linear import (  # noqa: F401
 from analysis.trends.project import (  # noqa: F401
     Projection,
     load_observations,
+    load_projection,
     project,
     project_observations,
     validate,

@@ -328,13 +328,63 @@ def project(processed_dir: str | Path = config.PROCESSED_DIR, catalog: str | Pat
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     settings = settings if settings is not None else ProjectionSettings.from_params()
     result = validate(project_observations(obs, cat.indicators, settings))
-    files = {"projections": out / "projections.parquet", "models": out / "projection_models.parquet"}
-    with atomic.atomic_output(files["projections"]) as tmp_p, atomic.atomic_output(files["models"]) as tmp_m:
+    files = {"projections": out / "projections.parquet", "models": out / "projection_models.parquet",
+             "meta": out / "projection.json"}
+    key = stage_key(out, cat, settings)
+    with (atomic.atomic_output(files["projections"]) as tmp_p, atomic.atomic_output(files["models"]) as tmp_m,
+          atomic.atomic_output(files["meta"]) as tmp_j):
         result.projections.to_parquet(tmp_p, index=False)
         result.models.to_parquet(tmp_m, index=False)
+        tmp_j.write_text(json.dumps(key, indent=1), encoding="utf-8")
     log.info("wrote %s (%d rows) and %s (%d series)", config.display_path(files["projections"]),
              len(result.projections), config.display_path(files["models"]), len(result.models))
     result.files = files
+    return result
+
+
+def stage_key(out: Path, cat: Catalog, settings: ProjectionSettings) -> dict[str, str | None]:
+    """What a projection was made from — the observations file, the catalog, every setting and the
+    engine's code (SHA-256 each) — recorded in ``projection.json`` beside the tables, so that a page
+    re-run reads them instead of projecting again only when nothing they depend on changed."""
+    import dataclasses
+    import hashlib
+
+    from analysis.returns import inventory
+
+    code = hashlib.sha256()
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        code.update(source.read_bytes())
+    return {"observations": inventory.sha256(observations_path(out)), "catalog": inventory.fingerprint(cat.path),
+            "settings": hashlib.sha256(repr(dataclasses.asdict(settings)).encode()).hexdigest(),
+            "code": code.hexdigest()}
+
+
+def load_projection(processed_dir: str | Path = config.PROCESSED_DIR,
+                    catalog: str | Path | Catalog = config.DEFAULT_CATALOG,
+                    settings: ProjectionSettings | None = None) -> Projection:
+    """The projection the stage wrote in ``processed_dir`` when it was made from the same
+    observations, catalog, settings and engine (:func:`stage_key`); else projected anew (and
+    written), the log saying why — what a page re-run by an analyst calls."""
+    out = config.resolve(processed_dir)
+    cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
+    settings = settings if settings is not None else ProjectionSettings.from_params()
+    files = {"projections": out / "projections.parquet", "models": out / "projection_models.parquet",
+             "meta": out / "projection.json"}
+    why = ""
+    if not all(p.is_file() for p in files.values()):
+        why = "no projection written yet"
+    else:
+        made = json.loads(files["meta"].read_text(encoding="utf-8"))
+        now = stage_key(out, cat, settings)
+        changed = [k for k in now if made.get(k) != now[k]]
+        why = f"the {', '.join(changed)} changed since the projection was written" if changed else ""
+    if why:
+        log.info("projecting anew: %s", why)
+        return project(processed_dir, cat, settings)
+    result = Projection(projections=pd.read_parquet(files["projections"]), models=pd.read_parquet(files["models"]),
+                        files=files)
+    log.info("read %s (%d series) written by the projection stage", config.display_path(files["models"]),
+             len(result.models))
     return result
 
 

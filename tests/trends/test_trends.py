@@ -508,8 +508,9 @@ def test_project_writes_both_tables_following_the_contract(tmp_path, cat):
     fut = proj[proj["is_projection"]]
     assert (fut["lo95"] <= fut["lo80"]).all() and (fut["lo80"] <= fut["hi80"]).all()
     assert (fut["hi80"] <= fut["hi95"]).all()
-    assert set(result.files) == {"projections", "models"}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["observations.parquet", "projection_models.parquet",
+    assert set(result.files) == {"projections", "models", "meta"}   # meta: projection.json, what it was made from
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["observations.parquet", "projection.json",
+                                                          "projection_models.parquet",
                                                           "projections.parquet"]   # no temporary left
     paths = trends.simulate_paths("C1.9c", processed_dir=tmp_path, n_sims=10)
     assert paths.values.shape == (10, 6)
@@ -547,6 +548,30 @@ def test_the_notebook_is_committed_clean_with_literal_parameters():
         if cell.cell_type == "code":
             assert not cell.get("outputs") and cell.get("execution_count") is None
             assert not any(word in cell.source for word in ("def ", "class ", "lambda"))
+
+
+def test_a_page_rerun_reads_the_projection_until_an_input_changes(tmp_path, cat, caplog):
+    import logging
+
+    _mixed(cat).to_parquet(tmp_path / "observations.parquet", index=False)
+    first = trends.project(tmp_path, cat)
+    with caplog.at_level(logging.INFO, logger="analysis.trends.project"):
+        again = trends.load_projection(tmp_path, cat)
+    assert "projecting anew" not in caplog.text and "written by the projection stage" in caplog.text
+    pd.testing.assert_frame_equal(again.models, first.models)
+    # another setting, then new observations: projected anew, and the log says why
+    caplog.clear()
+    settings = trends.ProjectionSettings.from_params(seed=7)
+    with caplog.at_level(logging.INFO, logger="analysis.trends.project"):
+        trends.load_projection(tmp_path, cat, settings)
+    assert "projecting anew: the settings changed" in caplog.text
+    obs = _mixed(cat)
+    obs.loc[obs.index[0], "value"] += 1
+    obs.to_parquet(tmp_path / "observations.parquet", index=False)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="analysis.trends.project"):
+        trends.load_projection(tmp_path, cat, settings)
+    assert "projecting anew: the observations changed" in caplog.text
 
 
 @pytest.mark.slow
