@@ -99,11 +99,13 @@ def resolve_selection(cat: Catalog, observations: pd.DataFrame, indicator_id: st
 
 
 class Explorer:
-    """The stage tables of ``processed_dir``, read once, and a view of any series from them."""
+    """The stage tables of ``processed_dir``, read once, and a view of any series from them (a file of
+    ``raw_dir`` newer than the tables is said above every view)."""
 
     def __init__(self, processed_dir: str | os.PathLike[str] = config.PROCESSED_DIR,
                  catalog: str | os.PathLike[str] | Catalog = config.DEFAULT_CATALOG, mode: str = "annual",
-                 year: int = 0, settings_path: str | os.PathLike[str] = config.PARAMS_DIR / "assessment.yaml"):
+                 year: int = 0, settings_path: str | os.PathLike[str] = config.PARAMS_DIR / "assessment.yaml",
+                 raw_dir: str | os.PathLike[str] = config.RAW_DIR):
         from analysis import database, scorecard, trends
 
         t0 = time.perf_counter()
@@ -122,6 +124,13 @@ class Explorer:
             self.history = database.load(out)
         except FileNotFoundError:
             self.history = None
+        from analysis.returns import inventory
+
+        newer = inventory.newer_raw_files(out, raw_dir)
+        #: said above every view when data/raw/ changed after the cleaning: the tables do not hold it yet
+        self.stale = (f"**注意**：data/raw/ 中有{len(newer)}个文件（{'、'.join(newer[:3])}"
+                      f"{'等' if len(newer) > 3 else ''}）晚于本页读取的数据表，尚未计入：请先运行 make report"
+                      "（或 plan-monitor clean、project、assess）。") if newer else ""
         log.info("explorer: stage tables of %s read in %.2f s", config.display_path(out), time.perf_counter() - t0)
 
     # --- the choices ---------------------------------------------------------------------------
@@ -183,7 +192,8 @@ class Explorer:
 
         sel = resolve_selection(self.catalog, self.observations, indicator_id, area, sex)
         entry = self.catalog.entry(sel.indicator_id)
-        parts: list = [Markdown(f"## {sel.indicator_id} {entry['name_zh']} · {area_label(sel.area)} · "
+        parts: list = [Markdown(self.stale)] if self.stale else []
+        parts += [Markdown(f"## {sel.indicator_id} {entry['name_zh']} · {area_label(sel.area)} · "
                                 f"{SEX_LABELS.get(sel.sex, sel.sex)}\n\n**目标**：{target_text(entry)}　"
                                 f"**报送部门**：{entry['department']}")]
         result = self.assessment

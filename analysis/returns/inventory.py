@@ -115,3 +115,16 @@ def data_as_of(processed_dir: str | Path) -> str:
     obs = pd.read_parquet(path, columns=["year", "area"])
     district = obs[~obs["area"].astype(str).str.startswith(("national", "henan", "luoyang"))]
     return f"{int(district['year'].max())}年" if len(district) else ""
+
+
+def newer_raw_files(processed_dir: str | Path, raw_dir: str | Path = config.RAW_DIR) -> list[str]:
+    """The files under ``raw_dir`` changed after ``observations.parquet`` in ``processed_dir`` was
+    written: the cleaned tables a page reads do not include them yet (empty when none, or when
+    either folder is missing)."""
+    obs = config.resolve(processed_dir) / "observations.parquet"
+    raw = config.resolve(raw_dir)
+    if not obs.is_file() or not raw.is_dir():
+        return []
+    made = obs.stat().st_mtime
+    return sorted(p.relative_to(raw).as_posix() for p in raw.rglob("*")
+                  if p.is_file() and not p.name.startswith(".") and p.stat().st_mtime > made)

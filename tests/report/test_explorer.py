@@ -99,3 +99,23 @@ def test_the_drop_downs_redraw_the_chosen_series(explorer, monkeypatch):
     plan.value = "W"          # another plan: its first field and indicator, and the areas of that one
     assert shown[-1][0] == indicator.value and indicator.value.startswith("W")
     assert [v for _, v in area.options] == [v for _, v in explorer.areas(indicator.value)]
+
+
+def test_raw_files_newer_than_the_tables_are_said_above_the_view(processed, tmp_path):
+    import os
+    import shutil
+
+    from IPython.display import Markdown
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "old.csv").write_text("x", encoding="utf-8")
+    made = (processed / "observations.parquet").stat().st_mtime
+    os.utime(raw / "old.csv", (made - 10, made - 10))
+    shutil.copy(raw / "old.csv", raw / "卫健委_2025.csv")   # arrived after the cleaning
+    os.utime(raw / "卫健委_2025.csv", (made + 10, made + 10))
+    from analysis.returns import inventory
+
+    assert inventory.newer_raw_files(processed, raw) == ["卫健委_2025.csv"]
+    parts = report.Explorer(processed, load_catalog(), raw_dir=raw).view("C1.9c")
+    assert isinstance(parts[0], Markdown) and "卫健委_2025.csv" in parts[0].data and "make report" in parts[0].data
