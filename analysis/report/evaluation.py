@@ -113,38 +113,54 @@ def _change_words(row: pd.Series, baseline_year: int, cat: Catalog, lang: str = 
 
 def achievements(result, cat: Catalog, narrowing: pd.DataFrame | None = None, lang: str = "zh") -> str:
     """主要成效 (Markdown, ``lang`` zh or en): the targets already met, by field; the largest
-    improvements since the baseline year; the directions improving; the gaps that narrowed.
-    Only what the scorecard and the gaps stage show."""
+    improvements since the baseline year; the directions improving; the gaps that narrowed — only
+    what the scorecard and the gaps stage show; then, apart and said to be theirs, the qualitative
+    targets the member units self-assessed as achieved or basically achieved."""
     st, zh = result.settings, lang == "zh"
     sc = _headline(result)
     # the targets the headline counts, so that 成效 and the headline give the same number
     achieved = counted_targets(sc, st).query("status == 'achieved'")
     lines = []
+    numbered = iter("一二三四五六七")
     if len(achieved):
-        lines.append(f"**一是{len(achieved)}项目标已经实现**（最近一年已达标且预计能够保持）：" if zh else
-                     f"**{len(achieved)} targets are achieved** (met in the latest year and expected to hold):")
+        lines.append(f"**{next(numbered)}是{len(achieved)}项目标已经实现**（最近一年已达标且预计能够保持）："
+                     if zh else f"**{len(achieved)} targets are achieved** (met in the latest year and expected to "
+                                "hold):")
         lines += _by_field(achieved, cat, lang)
     else:
         lines.append("**目前尚无已实现的目标。**" if zh else "**No target is achieved yet.**")
     top = improvements(result, cat).head(TOP_IMPROVEMENTS)
     if len(top):
         changes = [_change_words(r, st.baseline_year, cat, lang) for _, r in top.iterrows()]
-        lines += ["", (f"**二是一批指标较基期明显改善。** 与{st.baseline_year}年相比，改善幅度（相对基期）最大的"
-                       f"{len(top)}项：" + "；".join(changes) + "。") if zh else
+        lines += ["", (f"**{next(numbered)}是一批指标较基期明显改善。** 与{st.baseline_year}年相比，"
+                       f"改善幅度（相对基期）最大的{len(top)}项：" + "；".join(changes) + "。") if zh else
                   (f"**Clear improvements since {st.baseline_year}.** The {len(top)} largest (relative to the "
                    "baseline): " + "; ".join(changes) + ".")]
     improving = sc[sc["status"] == "improving"]
     if len(improving):
         names = _names(improving, cat, lang)
-        lines += ["", f"**三是{len(improving)}项方向性目标呈改善趋势**：" + "、".join(names) + "。" if zh else
-                  f"**{len(improving)} direction targets are improving**: " + "; ".join(names) + "."]
+        lines += ["", f"**{next(numbered)}是{len(improving)}项方向性目标呈改善趋势**：" + "、".join(names) + "。"
+                  if zh else f"**{len(improving)} direction targets are improving**: " + "; ".join(names) + "."]
     if narrowing is not None and len(narrowing):
         narrowed = narrowing[narrowing["status"] == "narrowing"]
         if len(narrowed):
             names = _names(narrowed, cat, lang)
-            lines += ["", (f"**差距缩小{len(narrowed)}项**：" + "；".join(
+            lines += ["", (f"**{next(numbered)}是差距缩小{len(narrowed)}项**：" + "；".join(
                 f"{n}（{r['reason']}）" for n, (_, r) in zip(names, narrowed.iterrows(), strict=True)) + "。")
                 if zh else f"**{len(narrowed)} gaps narrowed**: " + "; ".join(names) + "."]
+    done = selfeval.with_conclusion(result, cat, "achieved")
+    basic = selfeval.with_conclusion(result, cat, "basically_achieved")
+    if len(done) or len(basic):
+        fields = [(f"{_field_name(cat, key, lang)}{len(g)}项——" if zh else f"{_field_name(cat, key, lang)} "
+                   f"({len(g)}): ") + ("、" if zh else "; ").join(g["name_zh"] if zh else g["name_en"])
+                  for key, g in done.groupby(done["plan"] + done["field"].astype(str), sort=False)]
+        lines += ["", (f"**{next(numbered)}是据成员单位自评，定性目标已实现{len(done)}项、基本实现{len(basic)}项**"
+                       "（成员单位的自我评价，不计入达标率）"
+                       + ("。已实现的：" + "；".join(fields) + "。" if fields else "。"))
+                  if zh else (f"**Qualitative targets self-assessed by their units: {len(done)} achieved, "
+                              f"{len(basic)} basically achieved** (the units' own assessment, not counted in the "
+                              "achievement rate)"
+                              + (". Achieved: " + "; ".join(fields) + "." if fields else "."))]
     return "\n".join(lines)
 
 

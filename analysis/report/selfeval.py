@@ -113,8 +113,15 @@ def statement(row: pd.Series, lang: str = "zh") -> str:
 def not_achieved(result, cat: Catalog, plan: str | None = None, field: int | None = None) -> pd.DataFrame:
     """The qualitative targets self-assessed 未实现 (the conclusion ``not_achieved``), of one plan
     field or all."""
+    return with_conclusion(result, cat, "not_achieved", plan, field)
+
+
+def with_conclusion(result, cat: Catalog, code: str, plan: str | None = None, field: int | None = None
+                    ) -> pd.DataFrame:
+    """The qualitative targets whose latest self-evaluation concluded ``code`` (params/selfeval.yaml:
+    achieved, basically_achieved, not_achieved, …), of one plan field or all."""
     q = qualitative_rows(result, cat)
-    keep = q["conclusion"] == "not_achieved"
+    keep = q["conclusion"] == code
     if plan is not None:
         keep &= q["plan"] == plan
     if field is not None:

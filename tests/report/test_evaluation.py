@@ -53,6 +53,12 @@ def test_achievements_name_every_achieved_target_and_only_real_improvements(resu
     assert f"一是{len(achieved)}项目标已经实现" in text
     assert all(name in text for name in achieved["name_zh"])
     assert sum(int(n) for n in re.findall(r"（(\d+)项）：", text)) == len(achieved)
+    # and the units' own words on the qualitative targets, counted apart (据成员单位自评)
+    from analysis.report import selfeval
+
+    done = selfeval.with_conclusion(result, cat, "achieved")
+    assert f"是据成员单位自评，定性目标已实现{len(done)}项" in text and len(done)
+    assert all(name in text for name in done["name_zh"])
     top = evaluation.improvements(result, cat)
     assert len(top) >= evaluation.TOP_IMPROVEMENTS
     better = top["indicator_id"].map(cat.indicators["better"])
