@@ -24,6 +24,7 @@ from analysis.gaps.narrowing import narrow_targets
 from analysis.gaps.pairs import GapResult, analyse_gaps
 from analysis.gaps.settings import PARAMS_FILE, GapSettings, Inputs, load_inputs
 from analysis.gaps.shares import female_shares
+from analysis.returns import inventory
 from analysis.returns.inventory import fingerprint
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ def run(processed_dir: str | Path = config.PROCESSED_DIR, catalog: str | Path | 
     tables = {"summary": _stack(stage, "summary"), "series": _stack(stage, "series"),
               "projection": _stack(stage, "projection"), "shares": stage.shares, "narrowing": stage.narrowing}
     meta = {"settings": fingerprint(settings_path), "catalog": fingerprint(cat.path),
-            "rows": {k: len(v) for k, v in tables.items()},
+            "inputs": inventory.inputs_fingerprint(out, GAP_INPUTS), "rows": {k: len(v) for k, v in tables.items()},
             # each kind's own columns and types, so that a result reads back exactly as computed
             "columns": {part: {k: {c: str(t) for c, t in getattr(getattr(stage, k), part).dtypes.items()}
                                for k in KINDS} for part in ("summary", "series", "projection")}}
@@ -113,6 +114,10 @@ def _unstack(frame: pd.DataFrame, kind: str, columns: dict[str, str]) -> pd.Data
     return part.reindex(columns=list(columns)).astype(columns).reset_index(drop=True)
 
 
+#: the stage tables the gaps are made from (their checksums are kept in gaps.json)
+GAP_INPUTS = ("observations.parquet", "projections.parquet", "projection_models.parquet")
+
+
 def load(processed_dir: str | Path = config.PROCESSED_DIR, catalog: str | Path | Catalog = config.DEFAULT_CATALOG,
          settings_path: str | Path = PARAMS_FILE) -> GapStage:
     """The gaps the stage wrote in ``processed_dir``; computed anew (and written) when they are
@@ -129,6 +134,8 @@ def load(processed_dir: str | Path = config.PROCESSED_DIR, catalog: str | Path |
             why = f"the gaps written were made with other settings than {config.display_path(settings_path)}"
         elif meta.get("catalog") != fingerprint(cat_path):
             why = "the gaps written were made with another catalog"
+        elif meta.get("inputs") != inventory.inputs_fingerprint(out, GAP_INPUTS):
+            why = "the observations or projections changed since the gaps were written"
     if why:
         log.info("computing the gaps anew: %s", why)
         return run(processed_dir, catalog, settings_path)

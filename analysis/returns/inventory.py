@@ -6,6 +6,7 @@ reader can tell exactly which returns and which parameters a set of reports was 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections.abc import Iterable
@@ -128,3 +129,24 @@ def newer_raw_files(processed_dir: str | Path, raw_dir: str | Path = config.RAW_
     made = obs.stat().st_mtime
     return sorted(p.relative_to(raw).as_posix() for p in raw.rglob("*")
                   if p.is_file() and not p.name.startswith(".") and p.stat().st_mtime > made)
+
+
+def inputs_fingerprint(folder: str | Path, names: Iterable[str]) -> dict[str, str | None]:
+    """The SHA-256 of each stage table ``names`` in ``folder`` (None for one that is missing) and of
+    the suite's code (:func:`code_fingerprint`): what a later stage records beside its own tables, so
+    a page re-run reads them only while their inputs and the code that made them are unchanged."""
+    base = config.resolve(folder)
+    return {"code": code_fingerprint(), **{name: (sha256(base / name) if (base / name).is_file() else None)
+                                          for name in names}}
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """The SHA-256 of every module of the ``analysis`` package (read once per process): another
+    version of the code makes the stage tables of the previous one stale."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parents[1]
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()

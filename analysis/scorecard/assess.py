@@ -20,7 +20,7 @@ from analysis.catalog import KINDS, Catalog, load_catalog, target_text
 from analysis.clean.selfeval import COLUMNS as SELF_EVALUATION_COLUMNS
 from analysis.clean.selfeval import latest as latest_self_evaluations
 from analysis.report.numbers import chance, fmt
-from analysis.returns import parse
+from analysis.returns import inventory, parse
 from analysis.returns.inventory import fingerprint
 from analysis.scorecard.context import Context
 from analysis.scorecard.headline import headline
@@ -379,7 +379,8 @@ def assess(processed_dir: str | Path = config.PROCESSED_DIR, catalog: str | Path
     files = {"scorecard": out / "scorecard.parquet", "csv": out / "scorecard.csv", "meta": out / "scorecard.json"}
     y = int(frame["year"].iloc[0]) if len(frame) else evaluation_year(obs, mode, year, settings)
     meta = {"mode": mode, "year": y, "settings": fingerprint(settings_path if given is None else None),
-            "catalog": fingerprint(catalog.path if isinstance(catalog, Catalog) else catalog)}
+            "catalog": fingerprint(catalog.path if isinstance(catalog, Catalog) else catalog),
+            "inputs": inventory.inputs_fingerprint(out, ASSESSMENT_INPUTS)}
     with (atomic.atomic_output(files["scorecard"]) as tmp_p, atomic.atomic_output(files["csv"]) as tmp_c,
           atomic.atomic_output(files["meta"]) as tmp_m):
         frame.to_parquet(tmp_p, index=False)
@@ -392,6 +393,10 @@ def assess(processed_dir: str | Path = config.PROCESSED_DIR, catalog: str | Path
     if settings.basic_enabled:
         log.info("基本实现 tolerance in use: %.0f%% of the target value", 100 * settings.basic_share)
     return Assessment(frame, mode, y, settings, obs, files, read_self_evaluations(out))
+
+
+#: the stage tables an assessment is made from (their checksums are kept in scorecard.json)
+ASSESSMENT_INPUTS = ("observations.parquet", "projection_models.parquet", "self_evaluations.parquet")
 
 
 def load_assessment(processed_dir: str | Path = config.PROCESSED_DIR,
@@ -419,6 +424,8 @@ def load_assessment(processed_dir: str | Path = config.PROCESSED_DIR,
             why = f"the scorecard written was made with other settings than {config.display_path(settings_path)}"
         elif meta.get("catalog") != fingerprint(catalog.path if isinstance(catalog, Catalog) else catalog):
             why = "the scorecard written was made with another catalog"
+        elif meta.get("inputs") != inventory.inputs_fingerprint(out, ASSESSMENT_INPUTS):
+            why = "the observations, projections or self-evaluations changed since the scorecard was written"
     if why:
         log.info("assessing anew: %s", why)
         return assess(processed_dir, catalog, mode=mode, year=year, settings_path=settings_path)

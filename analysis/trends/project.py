@@ -344,19 +344,16 @@ def project(processed_dir: str | Path = config.PROCESSED_DIR, catalog: str | Pat
 
 def stage_key(out: Path, cat: Catalog, settings: ProjectionSettings) -> dict[str, str | None]:
     """What a projection was made from — the observations file, the catalog, every setting and the
-    engine's code (SHA-256 each) — recorded in ``projection.json`` beside the tables, so that a page
+    suite's code (SHA-256 each) — recorded in ``projection.json`` beside the tables, so that a page
     re-run reads them instead of projecting again only when nothing they depend on changed."""
     import dataclasses
     import hashlib
 
     from analysis.returns import inventory
 
-    code = hashlib.sha256()
-    for source in sorted(Path(__file__).parent.glob("*.py")):
-        code.update(source.read_bytes())
     return {"observations": inventory.sha256(observations_path(out)), "catalog": inventory.fingerprint(cat.path),
             "settings": hashlib.sha256(repr(dataclasses.asdict(settings)).encode()).hexdigest(),
-            "code": code.hexdigest()}
+            "code": inventory.code_fingerprint()}
 
 
 def load_projection(processed_dir: str | Path = config.PROCESSED_DIR,

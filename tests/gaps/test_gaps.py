@@ -360,6 +360,17 @@ def test_the_gaps_are_computed_anew_when_the_settings_changed(tmp_path, caplog):
     assert "computing the gaps anew: the gaps written were made with other settings" in caplog.text
 
 
+def test_the_gaps_are_computed_anew_when_the_projections_changed(tmp_path, caplog):
+    folder, cat = _processed(tmp_path)
+    gaps.run(folder, cat)
+    proj = pd.read_parquet(folder / "projections.parquet")
+    proj.loc[proj.index[0], "mean"] += 1.0          # the projection stage ran again since
+    proj.to_parquet(folder / "projections.parquet", index=False)
+    caplog.set_level("INFO", logger="analysis.gaps.stage")
+    gaps.load(folder, cat)
+    assert "computing the gaps anew: the observations or projections changed" in caplog.text
+
+
 def test_a_page_selection_of_the_stage_equals_the_gaps_of_those_indicators_alone(tmp_path):
     folder, cat = _processed(tmp_path)
     stage = gaps.run(folder, cat).select(["C1.3c"])

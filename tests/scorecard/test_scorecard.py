@@ -454,6 +454,26 @@ def shipped(tmp_path_factory, cat):
 
 
 @pytest.mark.slow
+def test_a_page_reads_the_scorecard_until_an_input_changes(shipped, cat, tmp_path, caplog):
+    import logging
+    import shutil
+
+    folder = tmp_path / "processed"
+    shutil.copytree(shipped, folder)
+    scorecard.assess(folder, cat)
+    with caplog.at_level(logging.INFO, logger="analysis.scorecard.assess"):
+        scorecard.load_assessment(folder, cat)
+    assert "written by the assess stage" in caplog.text and "assessing anew" not in caplog.text
+    obs = pd.read_parquet(folder / "observations.parquet")
+    obs.loc[obs.index[0], "value"] += 0.1            # cleaned again, with a revised value
+    obs.to_parquet(folder / "observations.parquet", index=False)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="analysis.scorecard.assess"):
+        scorecard.load_assessment(folder, cat)
+    assert "assessing anew: the observations, projections or self-evaluations changed" in caplog.text
+
+
+@pytest.mark.slow
 def test_shipped_data_end_to_end(shipped, cat):
     result = scorecard.assess(shipped, cat)
     sc = result.scorecard
