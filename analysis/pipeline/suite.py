@@ -328,17 +328,19 @@ def record_in_database(run_params: config.RunParams, overrides: Mapping[str, Any
     """Add this run to the monitoring database (``database`` of the run's parameters), in one
     transaction, before its pages are published: the values it read with their vintage (the
     checksums taken when the run started), its quarantine, verdicts, self-evaluations and as-of
-    assessments. Nothing is recorded when the run made no scorecard; a database that cannot be
+    assessments. Nothing is recorded when the run showed no assessment; a database that cannot be
     written fails the run, and so leaves the published pages as they were."""
     from analysis.database import ingest
 
     merged = {**run_params.parameters, **(overrides or {})}
     database = merged.get("database")
     processed = config.resolve(stamp["processed_dir"])
-    made = processed / "scorecard.json"
+    # the history stage runs with every assessment page (40_scorecard), whether it assessed anew or
+    # read a scorecard still current: its table, written by this run, says the run has verdicts
+    made = processed / "history.json"
     if not database or not made.is_file() or made.stat().st_mtime < started.timestamp():
         log.info("run not recorded in a database (%s)", "no database parameter" if not database
-                 else "no scorecard made by this run")
+                 else "no assessment shown by this run")
         return None
     raw_dir = merged.get("raw_dir", config.RAW_DIR)
     rec = ingest.run_record(stamp["run_id"], processed, raw_dir, merged.get("catalog", config.DEFAULT_CATALOG),

@@ -364,3 +364,20 @@ def test_a_run_whose_record_the_database_refuses_publishes_nothing(two_runs, tmp
     assert _contents(database) == before
     assert "Binder Error" in result.output or "verdicts" in result.output   # the database's own words
     assert not ingest.archive_dir(database).exists() or not any(ingest.archive_dir(database).iterdir())
+
+
+@pytest.mark.slow
+def test_a_run_that_reads_a_current_scorecard_is_recorded_too(two_runs, tmp_path):
+    processed = tmp_path / "processed"
+    shutil.copytree(two_runs["second"], processed)      # assessed already: 40_scorecard reads it
+    database = tmp_path / "monitor.duckdb"
+    run_file = tmp_path / "run.yaml"
+    run_file.write_text(f"title: 测试\nnotebooks: [40_scorecard]\nparameters: {{processed_dir: '{processed}', "
+                        f"database: '{database}'}}\n", encoding="utf-8")
+    result = runner.invoke(app, ["run", "--params", str(run_file), "--reports", str(tmp_path / "reports"),
+                                 "--outputs", str(tmp_path / "outputs")])
+    assert result.exit_code == 0, result.output
+    (log,) = (tmp_path / "outputs" / "logs").iterdir()
+    assert "assessing anew" not in log.read_text(encoding="utf-8")
+    runs = store.reports(database)
+    assert runs.loc[runs["kind"] == "report", "values_kept"].tolist() == [len(two_runs["res2"].observations)]
