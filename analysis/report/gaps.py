@@ -18,7 +18,6 @@ from analysis.gaps.pairs import GapResult
 from analysis.gaps.settings import GROUPS, GapSettings
 from analysis.gaps.towns import published_decimals, town_labels, town_units, town_values
 from analysis.report.labels import (
-    AREA_EN,
     FUNNEL_VERDICT_LABELS,
     GAP_GROUPS_EN,
     GAP_STATUS_LABELS,
@@ -27,6 +26,7 @@ from analysis.report.labels import (
     MEMBERSHIP_LABELS,
     PARITY_POSITION_LABELS,
     POSITION_LABELS,
+    area_en,
     area_label,
     engine_reason_zh,
 )
@@ -184,6 +184,7 @@ def _gap_table_en(result: GapResult, cat: Catalog, settings: GapSettings, scopes
     s = result.summary
     if s.empty:
         return pd.DataFrame({"Note": ["No indicator has values of both groups to compare"]})
+    assessment = load_settings()  # the probabilities rounded as in the Chinese table
     if scopes is not None:
         s = s[s["scope"].isin(list(scopes))]
     kind = result.kind
@@ -209,7 +210,7 @@ def _gap_table_en(result: GapResult, cat: Catalog, settings: GapSettings, scopes
         unit = units.get(r.unit, r.unit)
         rows.append({
             "Indicator": f"{r.indicator_id} {_name_en(r.indicator_id, r.name_zh, cat)} ({unit.strip()})",
-            "Area": AREA_EN.get(r.scope, r.scope), "Latest year": r.latest_year,
+            "Area": area_en(r.scope), "Latest year": r.latest_year,
             fl: pub(r.focus_latest, r.focus_small, d), rl: pub(r.reference_latest, r.reference_small, d),
             f"Difference ({fl} − {rl})": pub(r.difference_latest, small_any, d),
             f"Ratio ({fl}/{rl})": pub(r.ratio_latest, small_any, 3),
@@ -219,7 +220,8 @@ def _gap_table_en(result: GapResult, cat: Catalog, settings: GapSettings, scopes
             "Recent gap (3-year mean)": _with_years(pub(r.latest_gap, r.latest_small, d), r.latest_years),
             "Change in the gap's size since baseline": change(r, d),
             f"Projected gap {settings.horizon} (80% interval)": interval,
-            "P(narrower)": _fmt(r.p_narrower, 2), "P(wider)": _fmt(r.p_wider, 2),
+            "P(narrower)": probability_number(r.p_narrower, "en", assessment),
+            "P(wider)": probability_number(r.p_wider, "en", assessment),
             "Judgement": GAP_STATUS_LABELS_EN[r.status]
             + (f" ({r.note.replace('无法预测：', 'cannot project: ')})" if r.note else ""),
         })
@@ -380,10 +382,11 @@ def _gap_headline_en(result: GapResult, scope: str) -> str:
     s = s[s["scope"] == scope] if len(s) else s
     kind = result.kind
     what = GAP_GROUPS_EN[kind]["what"]
-    area = AREA_EN.get(scope, scope)
+    area = area_en(scope)
     if s.empty:
         return f"{area}: no {what} data to compare."
     horizon = int(s["horizon"].iloc[0])
+    assessment = load_settings()  # the probability said as the tables say it (nearest 5 %, under 5 % …)
     parts = [f"{area}: {len(s)} indicators with {what} data to compare. Judged from the simulated paths to "
              f"{horizon}:"]
     for status in ("widening", "reversed", "narrowing", "stable", "parity", "insufficient_data"):
@@ -392,7 +395,8 @@ def _gap_headline_en(result: GapResult, scope: str) -> str:
             continue
         names = "; ".join(
             f"{r.indicator_id} {_name_en(r.indicator_id, r.name_zh)} ({_who_en(kind, r.disadvantaged_latest)}, "
-            f"P(narrower)={_fmt(r.p_narrower, 2)}, P(wider)={_fmt(r.p_wider, 2)})"
+            f"chance of narrowing {probability_number(r.p_narrower, 'en', assessment)}, of widening "
+            f"{probability_number(r.p_wider, 'en', assessment)})"
             if status in ("widening", "reversed", "narrowing")
             else f"{r.indicator_id} {_name_en(r.indicator_id, r.name_zh)}"
             for r in sub.itertuples())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.catalog import Catalog
-from analysis.report.labels import AREA_EN, SEX_EN, SEX_LABELS, area_label, status_en
+from analysis.report.labels import SEX_EN, SEX_LABELS, area_en, area_label, status_en
 from analysis.report.numbers import fmt
 from analysis.report.sentences import _check_lang, probability_number
 from analysis.report.tables import escape, table
@@ -28,7 +28,7 @@ SOURCE_WORDS = {"report": ("已发布报告", "published report"), "as_of": ("�
 def group_label(area: str, sex: str, lang: str = "zh") -> str:
     """The series a row is about in a few words: 合计, 女性, 城镇, 城关镇·女性 (English: total, female…)."""
     zh = lang == "zh"
-    a = "" if area == "district" else (area_label(area) if zh else AREA_EN.get(area, area))
+    a = "" if area == "district" else (area_label(area) if zh else area_en(area))
     s = "" if sex == "total" else (f"{SEX_LABELS.get(sex, sex)}性" if zh else SEX_EN.get(sex, sex))
     text = ("·" if zh else ", ").join(x for x in (a, s) if x)
     return text or ("合计" if zh else "total")

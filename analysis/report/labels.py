@@ -69,6 +69,18 @@ FAMILY_LABELS = {"poisson": "泊松广义线性模型（计数与暴露）", "bi
                  "logit": "logit尺度（比例）", "log": "对数尺度（水平值）", "linear": "线性尺度", "none": "不预测"}
 
 
+def area_en(area: str) -> str:
+    """An area code in English: the district and comparators by :data:`AREA_EN`, a town by its Pinyin
+    name in params/areas.yaml (``en``), anything else as it is."""
+    if area in AREA_EN:
+        return AREA_EN[area]
+    from analysis.returns import parse
+
+    spec = parse.areas()
+    town = (spec.get("towns") or {}).get(area) or (spec.get("former_towns") or {}).get(area) or {}
+    return town.get("en", area)
+
+
 def area_label(area: str) -> str:
     """An area code in Chinese (district → 偃师区, national → 全国; towns are already Chinese)."""
     return AREA_LABELS.get(area, area)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from analysis.catalog import Catalog, plan_order
 from analysis.report import selfeval
-from analysis.report.labels import AREA_EN, SEX_EN, SEX_LABELS, WARNINGS_EN, area_label, status_en
+from analysis.report.labels import SEX_EN, SEX_LABELS, WARNINGS_EN, area_en, area_label, status_en
 from analysis.report.numbers import fmt, pct
 from analysis.report.sentences import probability_number
 from analysis.report.tables import table as page_table
@@ -234,7 +234,7 @@ def _warning_items(result: Assessment, lang: str) -> pd.DataFrame:
             extra = 1 if code == "difficult" and r.status == "off_track" else 0
             if lang == "en":
                 label, reason = WARNINGS_EN.get(code, (code, ""))
-                area = AREA_EN.get(r.area, r.area)
+                area = area_en(r.area)
                 group = area if r.sex == "total" else f"{area}, {SEX_EN.get(r.sex, r.sex)}"
             else:
                 label, reason, group = st.warnings[code]["label"], text.split("：", 1)[1], _area_words(r.area, r.sex)

@@ -12,7 +12,6 @@ import pandas as pd
 from analysis import config, kinds
 from analysis.catalog import Catalog
 from analysis.report.labels import (
-    AREA_EN,
     CHANGE_UNITS,
     HEADINGS,
     LANGS,
@@ -20,6 +19,7 @@ from analysis.report.labels import (
     SEX_LABELS,
     TARGET_PHRASES_EN,
     UNITS_EN,
+    area_en,
     area_label,
     direction_words_en,
     status_en,
@@ -176,7 +176,7 @@ def _group_words(row: pd.Series, lang: str) -> str:
     if lang == "zh":
         a = "" if area == "district" else area_label(area)
         return a if sex == "total" else f"{a}{'·' if a else ''}{SEX_LABELS.get(sex, sex)}性"
-    a = "" if area == "district" else AREA_EN.get(area, area)
+    a = "" if area == "district" else area_en(area)
     return a if sex == "total" else f"{a}{', ' if a else ''}{SEX_EN.get(sex, sex)}"
 
 
