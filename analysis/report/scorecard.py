@@ -355,24 +355,46 @@ def insufficient_table(result: Assessment) -> pd.DataFrame:
 
 
 def status_chart(result: Assessment, cat: Catalog, lang: str = "zh"):
-    """Horizontal stacked bars: per plan field, the targets by status, each status in its colour."""
+    """Horizontal stacked bars: per plan field, the targets by status, each status in its colour; the
+    qualitative targets by their units' self-evaluation (自评：已实现 …), hatched, in the colour of the
+    status params/selfeval.yaml likens each conclusion to — a unit's word, never a verdict."""
     import matplotlib.pyplot as plt
 
+    from analysis.report import selfeval
+
     table = status_by_field(result, cat, lang)
+    qualitative = result.settings.label("qualitative", result.mode) if lang == "zh" else status_en("qualitative")
+    table = table.drop(columns=[qualitative], errors="ignore")
+    q = selfeval.qualitative_rows(result, cat)
+    settings = selfeval._settings()
+    codes = [*settings.codes, selfeval.NOT_REPORTED]
+    if len(q):
+        keys = q["plan"] + q["field"].astype(str)
+        names = table.iloc[:, 0].str.split(" ").str[0]
+        for code in codes:
+            counts = keys[q["conclusion"] == code].value_counts()
+            if counts.sum():
+                table[selfeval.self_assessed(code, lang)] = names.map(counts).fillna(0).astype(int).to_numpy()
     colours = status_colours(result.settings)
-    fig, ax = plt.subplots(figsize=(9, 0.38 * max(len(table), 2) + 1.8))
+    hatched = {selfeval.self_assessed(c, lang): result.settings.colours[settings.like(c)] for c in codes}
+    fig, ax = plt.subplots(figsize=(9, 0.38 * max(len(table), 2) + 2.2))
     labels = list(table.iloc[:, 0])[::-1]
     left = np.zeros(len(table))
     for col in table.columns[1:]:
         values = table[col].to_numpy(float)[::-1]
-        ax.barh(labels, values, left=left, color=colours.get(col, "#999999"), edgecolor="white", label=col)
+        if col in hatched:
+            ax.barh(labels, values, left=left, color=hatched[col], edgecolor="white", hatch="///", alpha=0.55,
+                    label=col)
+        else:
+            ax.barh(labels, values, left=left, color=colours.get(col, "#999999"), edgecolor="white", label=col)
         left += values
     if lang == "en":
         mode_en = {"annual": "annual monitoring", "midterm": "mid-term evaluation", "final": "final evaluation"}
-        ax.set_title(f"Targets by field and status ({mode_en[result.mode]}, {result.year})")
+        ax.set_title(f"Targets by field and status ({mode_en[result.mode]}, {result.year}; hatched: qualitative "
+                     "targets, as their units self-assessed them)")
         ax.set_xlabel("Targets")
     else:
-        ax.set_title(f"各领域目标的评估状态（{_mode_words(result)}）")
+        ax.set_title(f"各领域目标的评估状态（{_mode_words(result)}；斜线为定性目标，据成员单位自评）")
         ax.set_xlabel("目标数")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06 - 0.6 / (len(table) + 4)), ncol=5, frameon=False)
     fig.tight_layout()

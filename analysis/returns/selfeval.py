@@ -69,6 +69,13 @@ class SelfEvaluationSettings:
             return self.not_reported[lang]
         return next(c[lang] for c in self.conclusions if c["code"] == code)
 
+    def like(self, code: str) -> str:
+        """The assessment status whose colour the status chart borrows for a conclusion code (or for
+        ``not_reported``)."""
+        if code == "not_reported":
+            return self.not_reported["like"]
+        return next(c["like"] for c in self.conclusions if c["code"] == code)
+
     def code_of(self, text: Any) -> str | None:
         """The code of a conclusion as written, or None: exactly one of the words once white space
         is removed (" 已实现 " is 已实现; "已完成", "基本完成" are not: a near word is never guessed)."""
@@ -82,14 +89,19 @@ def load_settings(path: str | Path = config.SELF_EVALUATION_FILE) -> SelfEvaluat
     settings = config.settings_from_yaml(SelfEvaluationSettings, path)
     where = config.display_path(settings.path)
     entries = settings.conclusions
-    if not entries or not all(isinstance(c, dict) and {"code", "zh", "en"} <= set(c) for c in entries):
-        raise config.ParamsError(f"{where}: 'conclusions' must be a list of {{code, zh, en}}")
+    if not entries or not all(isinstance(c, dict) and {"code", "zh", "en", "like"} <= set(c) for c in entries):
+        raise config.ParamsError(f"{where}: 'conclusions' must be a list of {{code, zh, en, like}}")
     for key in ("code", "zh"):
         values = [str(c[key]) for c in entries]
         if len(set(values)) != len(values) or "not_reported" in values:
             raise config.ParamsError(f"{where}: every conclusion needs its own {key} ('not_reported' is reserved)")
-    if not isinstance(settings.not_reported, dict) or not {"zh", "en"} <= set(settings.not_reported):
-        raise config.ParamsError(f"{where}: 'not_reported' must give zh and en")
+    if not isinstance(settings.not_reported, dict) or not {"zh", "en", "like"} <= set(settings.not_reported):
+        raise config.ParamsError(f"{where}: 'not_reported' must give zh, en and like")
+    from analysis.scorecard.settings import STATUSES
+
+    strays = sorted(({c["like"] for c in entries} | {settings.not_reported["like"]}) - set(STATUSES))
+    if strays:
+        raise config.ParamsError(f"{where}: 'like' must name an assessment status {list(STATUSES)}, not {strays}")
     return settings
 
 

@@ -99,3 +99,24 @@ def test_the_scorecard_pages_list_lists_every_qualitative_target(result, cat):
     assert list(table["编号"]) == qualitative_ids(cat)
     assert table["自评结论"].str.match(r"(自评：|未报送自评)").all()
     assert (table.loc[table["自评结论"] == "未报送自评", "自评年度"] == "—").all()
+
+
+def test_the_status_chart_draws_the_qualitative_targets_by_their_units_conclusion_hatched(result, cat):
+    import matplotlib.pyplot as plt
+
+    from analysis.report import style
+
+    style.setup()
+    fig = report.status_chart(result, cat)
+    ax = fig.axes[0]
+    hatched = [b for c in ax.containers for b in c if b.get_hatch()]
+    plain = [b for c in ax.containers for b in c if not b.get_hatch()]
+    q = selfeval.qualitative_rows(result, cat)
+    assert round(sum(b.get_width() for b in hatched)) == len(q) == 102
+    by_label = {c.get_label(): round(sum(b.get_width() for b in c)) for c in ax.containers}
+    for code, n in q["conclusion"].value_counts().items():
+        assert by_label[selfeval.self_assessed(code)] == n
+    assert "定性目标" not in by_label          # no longer one grey lump
+    headline = result.scorecard[result.scorecard["is_headline"] & (result.scorecard["status"] != "qualitative")]
+    assert round(sum(b.get_width() for b in plain)) == len(headline)
+    plt.close(fig)
