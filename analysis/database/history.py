@@ -48,8 +48,8 @@ FILES = {"verdicts": "history_verdicts.parquet", "changes": "history_changes.par
          "revisions": "history_revisions.parquet", "as_of": ingest.AS_OF_TABLE, "meta": "history.json"}
 
 #: the columns of a verdict kept in the status history
-HISTORY_COLUMNS = ["column", "order", "source", "run_id", "report_year", "indicator_id", "area", "sex", "is_headline",
-                   "status", "status_zh", "p_meet", "latest_year", "latest_value", "unit"]
+HISTORY_COLUMNS = ["column", "order", "source", "run_id", "report_year", "report_mode", "indicator_id", "area", "sex",
+                   "is_headline", "status", "status_zh", "p_meet", "latest_year", "latest_value", "unit"]
 
 CHANGE_KINDS = ("newly_achieved", "better", "worse", "now_assessable", "no_longer_assessable", "other")
 
@@ -89,18 +89,12 @@ def as_of_assessments(observations: pd.DataFrame, models: pd.DataFrame, cat: Cat
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def _column(source: str, year: int, mode: str = "annual") -> str:
-    if source == "current":
-        return f"{year}年（本期）"
-    if source == "as_of":
-        return f"{year}年（回溯）"
-    return f"{year}年（{'中期评估' if mode == 'midterm' else '终期评估' if mode == 'final' else '已发布'}）"
-
-
 def _history_rows(frame: pd.DataFrame, source: str, run_id: str | None, year: int, order: int,
                   mode: str = "annual") -> pd.DataFrame:
-    rows = frame.assign(column=_column(source, year, mode), order=order, source=source, run_id=run_id,
-                        report_year=year)
+    from analysis.report.labels import history_column
+
+    rows = frame.assign(column=history_column(source, year, mode), order=order, source=source, run_id=run_id,
+                        report_year=year, report_mode=mode)
     for col in HISTORY_COLUMNS:
         if col not in rows:
             rows[col] = None

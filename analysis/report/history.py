@@ -6,23 +6,10 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.catalog import Catalog
-from analysis.report.labels import SEX_EN, SEX_LABELS, area_en, area_label, status_en
+from analysis.report.labels import CHANGE_WORDS, SEX_EN, SEX_LABELS, area_en, area_label, history_column, status_en
 from analysis.report.numbers import fmt
 from analysis.report.sentences import _check_lang, probability_number
 from analysis.report.tables import escape, table
-
-#: how a change of status is named (analysis.database.history.CHANGE_KINDS), Chinese and English
-CHANGE_WORDS = {
-    "newly_achieved": ("新实现", "newly achieved"),
-    "better": ("好转", "better"),
-    "worse": ("转差", "worse"),
-    "now_assessable": ("数据已可评估", "now assessable"),
-    "no_longer_assessable": ("数据不足，不再可评估", "no longer assessable"),
-    "other": ("状态变化", "status changed"),
-}
-
-SOURCE_WORDS = {"report": ("已发布报告", "published report"), "as_of": ("回溯评估", "as-of assessment"),
-                "current": ("本期", "this report")}
 
 
 def group_label(area: str, sex: str, lang: str = "zh") -> str:
@@ -223,12 +210,11 @@ def status_history(verdicts: pd.DataFrame, indicator_id: str, settings, lang: st
     mine = verdicts[verdicts["indicator_id"] == indicator_id].sort_values("order", kind="stable")
     if mine.empty:
         return table(pd.DataFrame({"说明" if zh else "Note": ["没有评估记录" if zh else "No assessment recorded"]}))
-    columns = list(dict.fromkeys(mine["column"] if zh else [
-        c.replace("年（回溯）", " (as of then)").replace("年（本期）", " (this report)").replace("年（已发布）",
-                                                                                       " (published)")
-        for c in mine["column"]]))
-    mine = mine.assign(col=mine["column"].map(dict(zip(list(dict.fromkeys(mine["column"])), columns, strict=True))),
+    mine = mine.assign(col=[history_column(src, int(y), m, lang) for src, y, m in
+                            zip(mine["source"], mine["report_year"], mine["report_mode"].fillna("annual"),
+                                strict=True)],
                        group=[group_label(a, s, lang) for a, s in zip(mine["area"], mine["sex"], strict=True)])
+    columns = list(dict.fromkeys(mine["col"]))
 
     def cell(r) -> str:
         word = _status(r["status"], r["status_zh"], lang)

@@ -28,6 +28,29 @@ STATUS_EN = {"achieved": "Achieved", "on_track": "On track", "at_risk": "At risk
 STATUS_EN_FINAL = {"off_track": "Not achieved"}
 
 
+#: 与上期相比: how a change of status is named (analysis.database.history.CHANGE_KINDS), Chinese and English
+CHANGE_WORDS = {
+    "newly_achieved": ("新实现", "newly achieved"),
+    "better": ("好转", "better"),
+    "worse": ("转差", "worse"),
+    "now_assessable": ("数据已可评估", "now assessable"),
+    "no_longer_assessable": ("数据不足，不再可评估", "no longer assessable"),
+    "other": ("状态变化", "status changed"),
+}
+
+
+def history_column(source: str, year: int, mode: str = "annual", lang: str = "zh") -> str:
+    """The heading of one year's column in the status history: 2023年（回溯） (assessed as of then),
+    2024年（本期） (this report), 2022年（已发布） / （中期评估） / （终期评估） (a published report)."""
+    if lang == "zh":
+        kind = {"current": "本期", "as_of": "回溯"}.get(source) or {"midterm": "中期评估", "final": "终期评估"}.get(
+            mode, "已发布")
+        return f"{year}年（{kind}）"
+    kind = {"current": "this report", "as_of": "as of then"}.get(source) or {
+        "midterm": "mid-term evaluation", "final": "final evaluation"}.get(mode, "published")
+    return f"{year} ({kind})"
+
+
 #: English warning labels and the reason in general words (the Chinese reason states the figures)
 WARNINGS_EN = {
     "difficult": ("Unlikely to be met", "the probability of meeting the target is low"),
