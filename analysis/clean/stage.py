@@ -4,6 +4,7 @@ package docstring, :mod:`analysis.clean`, says how).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -18,7 +19,7 @@ import pandas as pd
 from analysis import config, kinds, returns, schemas
 from analysis.catalog import Catalog, load_catalog, plan_order
 from analysis.clean import selfeval
-from analysis.returns import parse
+from analysis.returns import inventory, parse
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,9 @@ class CleanResult:
     summary: dict[str, Any]
     #: the member units' self-evaluations of the qualitative targets, every year (self_evaluations.parquet)
     self_evaluations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=selfeval.COLUMNS))
+    #: what the cleaning was made from (:func:`stage_key`), written beside the tables; empty for a
+    #: result not made by :func:`clean` (whose tables :func:`load` then never takes as current)
+    key: dict[str, str | None] = field(default_factory=dict)
 
 
 # --- interpreting one raw value ------------------------------------------------------------
@@ -436,6 +440,7 @@ def clean(raw_dir: str | Path = config.RAW_DIR, catalog: str | Path | Catalog = 
     nothing is written. AssertionError when a value or a self-evaluation is lost on the way (a
     program error: nothing may be written over it)."""
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
+    key = stage_key(raw_dir, cat)  # before reading: a file changed during the read makes the next load clean anew
     read = returns.read_raw(raw_dir)
     index = _indicator_index(cat)
     kept, quarantined = [], []
@@ -491,7 +496,7 @@ def clean(raw_dir: str | Path = config.RAW_DIR, catalog: str | Path | Catalog = 
              "%d file problems; %d self-evaluation rows, %d kept, %d quarantined", summary["values_read"],
              summary["observations"], summary["flagged"], summary["quarantined"], summary["missing_cells"],
              len(problems), len(read.self_evaluations), len(evaluations), len(refused))
-    return CleanResult(obs, quarantine, missing, files, problems, summary, evaluations)
+    return CleanResult(obs, quarantine, missing, files, problems, summary, evaluations, key)
 
 
 def summarise(values_read: int, obs: pd.DataFrame, quarantine: pd.DataFrame, missing: pd.DataFrame,
@@ -521,6 +526,65 @@ def summarise(values_read: int, obs: pd.DataFrame, quarantine: pd.DataFrame, mis
     }
 
 
+#: the tables the stage writes in the processed folder, as one atomic set (:func:`write`)
+TABLE_FILES = {
+    "observations": "observations.parquet",
+    "quarantine": "quarantine.parquet",
+    "missing": "missing.parquet",
+    "self_evaluations": "self_evaluations.parquet",
+    "summary": "cleaning_summary.json",
+    "stage": "cleaning_stage.json",  # what the tables were made from, and the files read (for load)
+}
+
+
+def stage_key(raw_dir: str | Path, cat: Catalog) -> dict[str, str | None]:
+    """What a cleaning is made from — every file under ``raw_dir`` (its path and SHA-256), the
+    catalog, the params files the readers and checks use, and the suite's code (SHA-256 each) —
+    recorded beside the cleaned tables so that a page re-run reads them until one of these changes."""
+    raw = inventory.inventory([raw_dir])
+    params = sorted(config.PARAMS_DIR.glob("*.yaml"))
+
+    def digest(lines: list[str]) -> str:
+        return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+    return {"raw": digest([f"{f}\t{h}" for f, h in zip(raw["file"], raw["sha256"], strict=True)]),
+            "catalog": inventory.fingerprint(cat.path),
+            "params": digest([f"{p.name}\t{inventory.sha256(p)}" for p in params]),
+            "code": inventory.code_fingerprint()}
+
+
+def load(raw_dir: str | Path = config.RAW_DIR, catalog: str | Path | Catalog = config.DEFAULT_CATALOG,
+         processed_dir: str | Path = config.PROCESSED_DIR) -> CleanResult:
+    """The cleaning the stage wrote in ``processed_dir`` when it was made from the same raw files,
+    catalog, params and code (:func:`stage_key`); else cleaned anew and written, the log saying
+    why — what the data-quality page calls, so a re-run reads instead of reading every return again."""
+    out = config.resolve(processed_dir)
+    cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
+    files = {name: out / file for name, file in TABLE_FILES.items()}
+    if not all(p.is_file() for p in files.values()):
+        why = "no cleaned tables written yet"
+    else:
+        made = json.loads(files["stage"].read_text(encoding="utf-8"))
+        now = stage_key(raw_dir, cat)
+        changed = [k for k in now if made.get("key", {}).get(k) != now[k]]
+        why = f"the {', '.join(changed)} changed since the tables were written" if changed else ""
+    if why:
+        log.info("cleaning anew: %s", why)
+        result = clean(raw_dir, cat)
+        write(result, processed_dir)
+        return result
+    result = CleanResult(
+        observations=pd.read_parquet(files["observations"]), quarantine=pd.read_parquet(files["quarantine"]),
+        missing=pd.read_parquet(files["missing"]),
+        files=pd.DataFrame(made["files"], columns=["file", "read_as", "values"]),
+        problems=pd.DataFrame(made["problems"], columns=["source_file", "source_sheet", "problem", "problem_en"]),
+        summary=json.loads(files["summary"].read_text(encoding="utf-8")),
+        self_evaluations=pd.read_parquet(files["self_evaluations"]), key=made["key"])
+    log.info("read the cleaned tables in %s (%d observations, %d quarantined) written by the clean stage",
+             config.display_path(out), len(result.observations), len(result.quarantine))
+    return result
+
+
 def write(result: CleanResult, out_dir: str | Path = config.PROCESSED_DIR) -> dict[str, Path]:
     """Validate the tables against their contracts and write them, each atomically.
 
@@ -531,13 +595,7 @@ def write(result: CleanResult, out_dir: str | Path = config.PROCESSED_DIR) -> di
     obs = schemas.validate_or_raise(result.observations, schemas.OBSERVATIONS, "observations")
     quarantine = schemas.validate_or_raise(result.quarantine, schemas.QUARANTINE, "quarantine")
     evaluations = schemas.validate_or_raise(result.self_evaluations, schemas.SELF_EVALUATIONS, "self_evaluations")
-    targets = {
-        "observations": out / "observations.parquet",
-        "quarantine": out / "quarantine.parquet",
-        "missing": out / "missing.parquet",
-        "self_evaluations": out / "self_evaluations.parquet",
-        "summary": out / "cleaning_summary.json",
-    }
+    targets = {name: out / file for name, file in TABLE_FILES.items()}
     writers = {
         "observations": lambda p: obs.to_parquet(p, index=False),
         "quarantine": lambda p: quarantine.to_parquet(p, index=False),
@@ -545,6 +603,9 @@ def write(result: CleanResult, out_dir: str | Path = config.PROCESSED_DIR) -> di
         "self_evaluations": lambda p: evaluations.to_parquet(p, index=False),
         "summary": lambda p: p.write_text(json.dumps(result.summary, ensure_ascii=False, indent=2),
                                           encoding="utf-8"),
+        "stage": lambda p: p.write_text(json.dumps(
+            {"key": result.key, "files": result.files.to_dict("records"),
+             "problems": result.problems.to_dict("records")}, ensure_ascii=False, indent=1), encoding="utf-8"),
     }
     out.mkdir(parents=True, exist_ok=True)
     staged = {}

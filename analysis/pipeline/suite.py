@@ -82,13 +82,21 @@ class RunResult:
         return int(d["quarantined"]) + int(d["self_evaluations_quarantined"]) + len(d["unreadable"])
 
 
-def data_status(processed_dir: str | Path, since: datetime) -> dict[str, Any] | None:
-    """The cleaning summary this run wrote (``cleaning_summary.json`` in ``processed_dir``, newer
-    than ``since``): files and values read, kept, quarantined by reason, and the files that could
-    not be read — what a scheduler's log and the index page must state. None when this run did not
-    clean (an ``--only`` run of another notebook)."""
+def cleans(notebook: str) -> bool:
+    """Whether a notebook is the cleaning page: it declares both the raw folder it reads and the
+    processed folder it writes (20_clean), so a run that executed it reports what the data hold."""
+    return {"raw_dir", "processed_dir"} <= set(declared_parameters(notebook))
+
+
+def data_status(processed_dir: str | Path, cleaned: bool) -> dict[str, Any] | None:
+    """The cleaning summary the run's cleaning page wrote or read (``cleaning_summary.json`` in
+    ``processed_dir``; the page reads the stage's tables when no raw file, catalog, params file or
+    code changed, and the summary is then as true as when it was written): files and values read,
+    kept, quarantined by reason, and the files that could not be read — what a scheduler's log and
+    the index page must state. None when the run did not execute the cleaning page (an ``--only``
+    run of another notebook)."""
     path = config.resolve(processed_dir) / "cleaning_summary.json"
-    if not path.is_file() or path.stat().st_mtime < since.timestamp():
+    if not cleaned or not path.is_file():
         return None
     s = json.loads(path.read_text(encoding="utf-8"))
     return {"files": s["files"], "values_read": s["values_read"], "observations": s["observations"],
@@ -472,7 +480,7 @@ def _run_locked(run_params, notebooks, per_notebook, overrides, only, reports_di
             except Exception as exc:  # the index then lists the pages without the headline
                 log.warning("no headline for the index: %s", exc)
                 manifest["summary"] = None
-        result.data = data_status(stamp["processed_dir"], started)
+        result.data = data_status(stamp["processed_dir"], any(cleans(nb) for nb, _, _ in pages))
         if result.data:
             log.info("data: %d files, %d values read, %d kept, %d quarantined %s, %d files unreadable %s; "
                      "self-evaluations: %d rows kept, %d quarantined",

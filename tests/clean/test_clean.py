@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from analysis import clean, config, synthetic
+from analysis.catalog import load_catalog
 from analysis.pipeline.cli import app
 from tests.builders import fail_parquet_writes
 from tests.returns.test_read import legacy_workbook
@@ -342,3 +343,72 @@ def test_a_value_that_breaks_the_interpreter_is_quarantined_not_fatal(tmp_path, 
 def only_quarantined_of(result) -> pd.Series:
     assert len(result.quarantine) == 1
     return result.quarantine.iloc[0]
+
+
+def test_the_data_quality_page_reads_the_stage_tables_until_an_input_changes(tmp_path, monkeypatch):
+    # a re-run of 20_clean reads what the stage wrote; a changed return, catalog or params file cleans anew
+    raw, out = tmp_path / "raw", tmp_path / "processed"
+    raw.mkdir()
+    (raw / "ok.csv").write_text(HEADER + "C1.9c,2023,偃师区,合计,70,,,\nC1.9c,2022,偃师区,合计,abc,,,\n",
+                                encoding="utf-8")
+    first = clean.load(raw, config.DEFAULT_CATALOG, out)
+    assert first.key and (out / "cleaning_stage.json").is_file()
+    real_clean = clean.stage.clean
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("cleaned again although nothing changed")
+
+    monkeypatch.setattr(clean.stage, "clean", refuse)
+    second = clean.load(raw, config.DEFAULT_CATALOG, out)
+    pd.testing.assert_frame_equal(second.observations, first.observations, check_dtype=False)
+    pd.testing.assert_frame_equal(second.quarantine, first.quarantine, check_dtype=False)
+    pd.testing.assert_frame_equal(second.files, first.files)
+    assert second.summary == first.summary and second.key == first.key
+    assert clean.files_report(second, load_catalog()).equals(clean.files_report(first, load_catalog()))
+    assert clean.quarantine_table(second).equals(clean.quarantine_table(first))
+    # a revised return: the page shows the revision, not the tables written before it
+    monkeypatch.setattr(clean.stage, "clean", real_clean)
+    (raw / "ok.csv").write_text(HEADER + "C1.9c,2023,偃师区,合计,71,,,\n", encoding="utf-8")
+    revised = clean.load(raw, config.DEFAULT_CATALOG, out)
+    assert revised.observations["value"].tolist() == [71.0] and revised.quarantine.empty
+    assert pd.read_parquet(out / "observations.parquet")["value"].tolist() == [71.0]
+    # a new file beside it, and a catalog that is not the one the tables were made with
+    (raw / "more.csv").write_text(HEADER + "C1.9c,2024,偃师区,合计,72,,,\n", encoding="utf-8")
+    assert clean.load(raw, config.DEFAULT_CATALOG, out).observations["value"].tolist() == [71.0, 72.0]
+    other = tmp_path / "indicators.yaml"
+    other.write_text(config.DEFAULT_CATALOG.read_text(encoding="utf-8") + "\n# a comment\n", encoding="utf-8")
+    monkeypatch.setattr(clean.stage, "clean", refuse)
+    with pytest.raises(AssertionError, match="cleaned again"):
+        clean.load(raw, other, out)
+
+
+def test_tables_written_without_their_inputs_key_are_never_taken_as_current(tmp_path):
+    # a cleaning not made by clean() (no key) or tables from before the stage file existed: cleaned anew
+    raw, out = tmp_path / "raw", tmp_path / "processed"
+    raw.mkdir()
+    (raw / "ok.csv").write_text(HEADER + "C1.9c,2023,偃师区,合计,70,,,\n", encoding="utf-8")
+    made = clean.clean(raw)
+    made.key = {}
+    made.observations.loc[0, "value"] = 69.0  # not what the return says: must not be read back
+    clean.write(made, out)
+    assert clean.load(raw, config.DEFAULT_CATALOG, out).observations["value"].tolist() == [70.0]
+    (out / "cleaning_stage.json").unlink()
+    assert clean.load(raw, config.DEFAULT_CATALOG, out).observations["value"].tolist() == [70.0]
+
+
+def test_a_changed_params_file_cleans_anew(tmp_path, monkeypatch):
+    # the readers' units, towns and ranges live in params/: a change there makes the tables stale
+    import shutil
+
+    params = tmp_path / "params"
+    shutil.copytree(config.PARAMS_DIR, params)
+    monkeypatch.setattr(config, "PARAMS_DIR", params)
+    raw, out = tmp_path / "raw", tmp_path / "processed"
+    raw.mkdir()
+    (raw / "ok.csv").write_text(HEADER + "C1.9c,2023,偃师区,合计,70,,,\n", encoding="utf-8")
+    before = clean.load(raw, config.DEFAULT_CATALOG, out).key
+    assert clean.stage_key(raw, load_catalog()) == before
+    with (params / "cleaning.yaml").open("a", encoding="utf-8") as f:
+        f.write("\n# a threshold reconsidered\n")
+    after = clean.stage_key(raw, load_catalog())
+    assert after["params"] != before["params"] and {k for k in after if after[k] != before[k]} == {"params"}

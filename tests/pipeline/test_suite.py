@@ -147,10 +147,17 @@ def test_strict_tells_published_with_data_problems_from_clean_and_from_failed(tm
     # the shipped returns carry planted problems: published (the pages exist), exit 3 under --strict
     args = ["run", "--only", "20_clean", "--reports", str(tmp_path / "reports"), "--outputs",
             str(tmp_path / "outputs"), "-p", f"processed_dir={tmp_path / 'processed'}"]
+    published = runner.invoke(app, args)
+    assert published.exit_code == 0, published.output       # without --strict: published is success
+    assert (tmp_path / "reports" / "20_clean.html").is_file()
+    # the second run reads the tables the first wrote (nothing changed) and still tells their problems
     strict = runner.invoke(app, [*args, "--strict"])
     assert strict.exit_code == 3, strict.output
-    assert (tmp_path / "reports" / "20_clean.html").is_file()
-    assert runner.invoke(app, args).exit_code == 0       # without --strict: published is success
+    assert "3 quarantined, 0 files unreadable" in strict.output
+    first, second = sorted((tmp_path / "outputs" / "logs").glob("*.log"))
+    assert "analysis.clean.stage: cleaned:" in first.read_text(encoding="utf-8")
+    log = second.read_text(encoding="utf-8")
+    assert "analysis.clean.stage: read the cleaned tables" in log and "analysis.clean.stage: cleaned" not in log
 
 
 def test_a_second_run_on_the_same_data_folder_is_refused_while_the_first_holds_it(tmp_path):
