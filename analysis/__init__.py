@@ -1,4 +1,5 @@
-"""plan-monitor: the monitoring suite of the Yanshi District Women's and Children's Development Plans."""
+"""plan-monitor: the monitoring suite of a county's Women's and Children's Development Plans (the
+plan profile, ``params/profile.yaml``, names the county; the shipped one is the district the suite was built for)."""
 
 from analysis.logs import join_run_log
 

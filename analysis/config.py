@@ -21,11 +21,18 @@ import yaml
 PROJECT_ROOT = Path(os.environ.get("PLAN_MONITOR_ROOT", Path(__file__).resolve().parents[1]))
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
-PARAMS_DIR = PROJECT_ROOT / "params"
-RAW_DIR = PROJECT_ROOT / "data" / "raw"
-PROCESSED_DIR = PROJECT_ROOT / "data" / "processed"
-REPORTS_DIR = PROJECT_ROOT / "reports"
-OUTPUTS_DIR = PROJECT_ROOT / "outputs"
+#: The plan profile: the folder of params files describing one 妇儿工委's plans (its names in
+#: ``profile.yaml``, catalog, areas, departments, units, plan period). ``PLAN_MONITOR_PROFILE``
+#: names another (relative to the project root); the shipped profile, the district the suite was
+#: built for, is ``params/``.
+PARAMS_DIR = PROJECT_ROOT / os.environ.get("PLAN_MONITOR_PROFILE", "params")
+#: where the profile's data, pages and run records live: the project root for the shipped profile,
+#: the profile's own folder for another (its ``data/raw``, ``data/processed``, ``reports``, ``outputs``)
+PROFILE_HOME = PROJECT_ROOT if PARAMS_DIR.resolve() == (PROJECT_ROOT / "params").resolve() else PARAMS_DIR
+RAW_DIR = PROFILE_HOME / "data" / "raw"
+PROCESSED_DIR = PROFILE_HOME / "data" / "processed"
+REPORTS_DIR = PROFILE_HOME / "reports"
+OUTPUTS_DIR = PROFILE_HOME / "outputs"
 DEFAULT_RUN_PARAMS = PARAMS_DIR / "run.yaml"
 DEFAULT_CATALOG = PARAMS_DIR / "indicators.yaml"
 UNITS_FILE = PARAMS_DIR / "units.yaml"
@@ -34,8 +41,9 @@ WORDINGS_FILE = PARAMS_DIR / "wordings.yaml"
 #: the member units' self-evaluation of the qualitative targets: the conclusions and their words
 SELF_EVALUATION_FILE = PARAMS_DIR / "selfeval.yaml"
 
-#: The plans' full text (the source of every target), shipped in ``docs/plans/``.
-PLAN_TEXT = PROJECT_ROOT / "docs" / "plans" / "yanshi-women-children-plans-2021-2030.txt"
+#: the profile's names: the area, the area above it and its level (the plans' titles and text are
+#: the catalog's: ``plans`` and ``plan_text`` in ``indicators.yaml``)
+PROFILE_FILE = PARAMS_DIR / "profile.yaml"
 
 
 def resolve(path: str | os.PathLike[str]) -> Path:
@@ -272,3 +280,75 @@ def settings_from_yaml(cls: type, path: str | os.PathLike[str], **overrides: Any
         return cls(**{**values, **overrides})
     except (TypeError, ValueError) as exc:
         raise ParamsError(f"{where}: {exc}") from exc
+
+
+#: what the level of a profile is called in its report: 全区 / 本区 / 区级 for 区, and so on
+LEVELS = ("县", "区", "市", "省")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The 妇儿工委 whose plans are monitored (``profile.yaml`` of the profile folder): every name
+    a report, form or message uses, so that no code names a district."""
+
+    #: the area the plans cover, as reports name it and in English
+    name: str
+    name_en: str
+    #: the area above it as the plans' titles write it (empty for a province) and in English
+    parent: str
+    parent_en: str
+    #: 县, 区, 市 or 省, and its English word (district, county, city, province)
+    level: str
+    level_en: str
+    path: Path
+
+    @property
+    def whole(self) -> str:
+        """The whole area in the report's words: 全区 (全县, 全市, 全省)."""
+        return f"全{self.level}"
+
+    @property
+    def own(self) -> str:
+        """The area as its own report says it: 本区 (本县, 本市, 本省)."""
+        return f"本{self.level}"
+
+    @property
+    def level_word(self) -> str:
+        """The level of the area's own figures: 区级 (县级, 市级, 省级)."""
+        return f"{self.level}级"
+
+    @property
+    def full_name(self) -> str:
+        """The area with the one above it, as the plans' titles write it (city, then district)."""
+        return f"{self.parent}{self.name}"
+
+    @property
+    def full_name_en(self) -> str:
+        """The same in English: the area, then the one above it."""
+        return f"{self.name_en}, {self.parent_en}" if self.parent_en else self.name_en
+
+
+@functools.cache
+def _profile(path: Path, stamp: float) -> Profile:
+    data = read_yaml(path)
+    where = display_path(path)
+    keys = {"name", "name_en", "parent", "parent_en", "level", "level_en"}
+    if not isinstance(data, dict) or set(data) != keys:
+        got = sorted(data) if isinstance(data, dict) else type(data).__name__
+        raise ParamsError(f"{where}: expected exactly {sorted(keys)}, found {got}")
+    text = {k: "" if data[k] is None else str(data[k]).strip() for k in keys}
+    empty = [k for k in ("name", "name_en", "level", "level_en") if not text[k]]
+    if empty:
+        raise ParamsError(f"{where}: {empty} may not be empty")
+    if text["level"] not in LEVELS:
+        raise ParamsError(f"{where}: level must be one of {list(LEVELS)}, not {text['level']!r}")
+    return Profile(text["name"], text["name_en"], text["parent"], text["parent_en"], text["level"],
+                   text["level_en"], path)
+
+
+def profile(path: str | os.PathLike[str] | None = None) -> Profile:
+    """The plan profile's names (``profile.yaml`` of :data:`PARAMS_DIR`; re-read when it changes)."""
+    p = resolve(path) if path else PROFILE_FILE
+    if not p.is_file():
+        raise ParamsError(f"{display_path(p)}: file not found (every profile names its area and plans there)")
+    return _profile(p, p.stat().st_mtime)

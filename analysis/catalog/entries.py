@@ -41,7 +41,8 @@ PAGE_MARKER = re.compile(r"^—\s*\d+\s*—$")
 FIELD_HEADING = re.compile(r"^（([一二三四五六七八])）([^。]+)$")
 ITEM_START = re.compile(r"^(\d+)．(.*)$")
 CHINESE_NUMERALS = {c: i for i, c in enumerate("一二三四五六七八", start=1)}
-PLAN_TITLES = {"洛阳市偃师区妇女发展规划": "W", "洛阳市偃师区儿童发展规划": "C"}
+#: the plan period a title may carry after the name the text heads the plan with: （2021—2030年）
+TITLE_PERIOD = re.compile(r"（\d{4}\s*[—–－-]+\s*\d{4}\s*年）$")
 #: a number in a sentence, not the base of a unit such as "/10万"
 NUMBER = re.compile(r"(?<![/\d.])\d+(?:\.\d+)?")
 
@@ -81,14 +82,32 @@ def normalize_text(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def plan_structure(text: str) -> pd.DataFrame:
+def plan_titles(plans: dict[str, Any] | None = None) -> dict[str, str]:
+    """Each plan's title as its text heads it, with the catalog's plan code: the catalog's
+    ``plans`` (the default catalog's when None), with and without the period (《…规划（2021—2030年）》).
+    No title is written in code: another county's catalog names its own plans."""
+    if plans is None:
+        plans = (config.read_yaml(config.DEFAULT_CATALOG) or {}).get("plans") or {}
+    titles: dict[str, str] = {}
+    for code, names in plans.items():
+        zh = normalize_text(str((names or {}).get("zh", "") if isinstance(names, dict) else names))
+        if zh:
+            titles[zh] = titles[TITLE_PERIOD.sub("", zh)] = str(code)
+    return titles
+
+
+def plan_structure(text: str, titles: dict[str, str] | None = None) -> pd.DataFrame:
     """Split the plans' text into its numbered main goals (主要目标) and measures (策略措施).
+
+    ``titles`` maps the line heading each plan to its code (:func:`plan_titles` of the catalog's
+    ``plans``; the default catalog's when None).
 
     Returns one row per item: ``plan`` (W/C), ``field`` (1…8), ``field_zh``, ``section``
     (``goal`` or ``measure``), ``number`` and ``text`` (white space removed). Only the part
     "二、发展领域、主要目标和策略措施" of each plan is read. Raises ValueError when an item's
     number does not follow the one before, which would mean the text was not understood.
     """
+    titles = plan_titles() if titles is None else titles
     rows: list[dict[str, Any]] = []
     plan = field = field_zh = section = None
     in_fields = False
@@ -96,8 +115,8 @@ def plan_structure(text: str) -> pd.DataFrame:
         line = raw.strip()
         if not line or PAGE_MARKER.match(line):
             continue
-        if line in PLAN_TITLES:
-            plan, in_fields, field, section = PLAN_TITLES[line], False, None, None
+        if normalize_text(line) in titles:
+            plan, in_fields, field, section = titles[normalize_text(line)], False, None, None
             continue
         if line.startswith("二、发展领域"):
             in_fields = True
@@ -137,8 +156,17 @@ def plan_structure(text: str) -> pd.DataFrame:
 
 
 def read_plan_text(path: Path | None = None) -> str:
-    """The plans' full text (``docs/plans/`` by default)."""
-    return config.resolve(path or config.PLAN_TEXT).read_text(encoding="utf-8")
+    """The plans' full text: ``path``, or the file the default catalog names (``plan_text``)."""
+    if path is None:
+        named = (config.read_yaml(config.DEFAULT_CATALOG) or {}).get("plan_text")
+        if not named:
+            raise config.ParamsError(f"{config.display_path(config.DEFAULT_CATALOG)}: no plan_text names the "
+                                     "plans' full text")
+        path = Path(named)
+    p = config.resolve(path)
+    if not p.is_file():
+        raise config.ParamsError(f"{config.display_path(p)}: the plans' text is not there (plan_text of the catalog)")
+    return p.read_text(encoding="utf-8")
 
 
 def _is_number(value: Any) -> bool:
@@ -297,8 +325,10 @@ def load_catalog(
     units = config.read_yaml(config.UNITS_FILE)["units"]
     departments = config.read_yaml(config.DEPARTMENTS_FILE)["departments"]
     words = vocabulary()
-    text_path = plan_text or data.get("plan_text") or config.PLAN_TEXT
-    structure = plan_structure(read_plan_text(Path(text_path)))
+    text_path = plan_text or data.get("plan_text")
+    if not text_path:
+        raise CatalogError(path, ["top level: 'plan_text' must name the plans' full text, which every entry quotes"])
+    structure = plan_structure(read_plan_text(Path(text_path)), plan_titles(data.get("plans") or {}))
     items = {(r.plan, r.field, r.section, r.number): r.text for r in structure.itertuples()}
     national_keys = None
     if data.get("national_reference"):

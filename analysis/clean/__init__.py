@@ -25,7 +25,6 @@ return itself carries (``derived``, ``lower_bound``).
 
 
 from analysis.clean.quality import (  # noqa: F401
-    COMPARATORS,
     READ_AS_ZH,
     coverage,
     files_report,

@@ -15,8 +15,6 @@ from analysis.clean import selfeval
 from analysis.clean.stage import REASONS, REVIEW_FLAGS, CleanResult
 from analysis.returns import parse
 
-COMPARATORS = ("national", "national_urban", "national_rural", "henan", "luoyang")
-
 
 def monitored(cat: Catalog) -> pd.DataFrame:
     """The catalog entries the returns should carry: monitorable, with a number to collect."""
@@ -82,7 +80,7 @@ def self_evaluations_report(result: CleanResult, cat: Catalog) -> pd.DataFrame:
 def coverage(result: CleanResult, cat: Catalog) -> pd.DataFrame:
     """Values kept per monitored indicator (rows, in plan order) and year (columns), counting
     every area of the district and every sex; comparators (national …) are left out."""
-    obs = result.observations[~result.observations["area"].isin(COMPARATORS)]
+    obs = result.observations[~result.observations["area"].isin(parse.comparator_areas())]
     ids = list(monitored(cat)["id"])
     years = sorted(set(result.observations["year"])) or [int(parse.cleaning_rules()["years"]["last"])]
     table = obs.pivot_table(index="indicator_id", columns="year", values="value", aggfunc="count")
@@ -94,7 +92,7 @@ def coverage(result: CleanResult, cat: Catalog) -> pd.DataFrame:
 
 def not_reported(result: CleanResult, cat: Catalog) -> pd.DataFrame:
     """Monitored indicators with no district value at all: what is missing against the catalog."""
-    have = set(result.observations.loc[~result.observations["area"].isin(COMPARATORS), "indicator_id"])
+    have = set(result.observations.loc[~result.observations["area"].isin(parse.comparator_areas()), "indicator_id"])
     m = monitored(cat)
     m = m[~m["id"].isin(have)]
     return pd.DataFrame({"编号": m["id"], "指标": m["name_zh"], "报送部门": m["department"]}).reset_index(drop=True)

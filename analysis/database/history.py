@@ -40,7 +40,7 @@ import pandas as pd
 from analysis import atomic, config
 from analysis.catalog import Catalog, load_catalog
 from analysis.database import ingest, store
-from analysis.trends.base import COMPARATOR_AREAS
+from analysis.returns import parse
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,8 @@ def build(processed_dir: str | os.PathLike[str] = config.PROCESSED_DIR,
     earlier = published[published["evaluation_year"] < year]
     # the plan's years before this report for which the district has data of its own
     own = ingest.data_year(observations)
-    first_own = int(observations.loc[~observations["area"].isin(COMPARATOR_AREAS), "year"].min()) if own else year
+    local = ~observations["area"].isin(parse.comparator_areas())
+    first_own = int(observations.loc[local, "year"].min()) if own else year
     years = list(range(max(settings.plan_start, first_own), min(year, (own or year) + 1)))
     report_years = {int(y): run for y, run in earlier.groupby("evaluation_year").tail(1).set_index(
         "evaluation_year")["run_id"].items()}

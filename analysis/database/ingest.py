@@ -52,9 +52,9 @@ def run_row(run_id: str, kind: str, basis: str, when: datetime, mode: str, year:
 
 def data_year(observations: pd.DataFrame) -> int | None:
     """The latest year of the district's own data (comparators excluded)."""
-    from analysis.trends.base import COMPARATOR_AREAS
+    from analysis.returns import parse
 
-    own = observations[~observations["area"].isin(COMPARATOR_AREAS)]
+    own = observations[~observations["area"].isin(parse.comparator_areas())]
     return int(own["year"].max()) if len(own) else None
 
 

@@ -22,8 +22,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from analysis import config
 
 app = typer.Typer(
-    help="Monitoring suite for the Yanshi District Women's and Children's Development Plans "
-    "(2021-2030).",
+    help="Monitoring suite for a county's (or city's, or province's) Women's and Children's Development "
+    "Plans: the plan profile in params/ (profile.yaml names it), or the folder PLAN_MONITOR_PROFILE names.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -305,7 +305,7 @@ def sample(
     out_dir: Annotated[Path, typer.Option("--out", help="where the synthetic returns are written")] = (
         config.RAW_DIR / "synthetic"),
 ) -> None:
-    """Write the synthetic Yanshi District's returns (模拟数据), byte-for-byte from the seed."""
+    """Write the synthetic district's returns (模拟数据), byte-for-byte from the seed."""
     from analysis import catalog as cat_mod
     from analysis import synthetic
 

@@ -14,7 +14,7 @@ from analysis.report.labels import REASONS_EN
 from analysis.report.scorecard import warning_table
 from analysis.report.selfeval import unit_name
 from analysis.report.sentences import _check_lang, _group_words, indicator_sentence, status_label
-from analysis.trends.base import COMPARATOR_AREAS
+from analysis.returns import parse
 
 
 def warning_list(result, lang: str = "zh", cat: Catalog | None = None) -> pd.DataFrame:
@@ -203,7 +203,7 @@ def series_keys(observations: pd.DataFrame, indicator_id: str) -> list[tuple[str
     """The indicator's own series (area, sex) — district first, then sexes, urban/rural, towns —
     without the comparators (national …)."""
     o = observations[(observations["indicator_id"] == indicator_id)
-                     & ~observations["area"].isin(COMPARATOR_AREAS)]
+                     & ~observations["area"].isin(parse.comparator_areas())]
     keys = sorted(set(zip(o["area"], o["sex"], strict=True)),
                   key=lambda k: (k[0] != "district", k[0] not in ("urban", "rural"), k[0], k[1] != "total", k[1]))
     return keys

@@ -30,7 +30,7 @@ from analysis.scorecard.headline import counted_targets
 log = logging.getLogger(__name__)
 
 #: where the expert group's recommendations are read from (a copy of the template in docs/templates/)
-RECOMMENDATIONS = config.PROJECT_ROOT / "data" / "evaluation" / "对策建议.yaml"
+RECOMMENDATIONS = config.PROFILE_HOME / "data" / "evaluation" / "对策建议.yaml"
 
 #: the template the expert group copies and fills
 RECOMMENDATIONS_TEMPLATE = config.PROJECT_ROOT / "docs" / "templates" / "对策建议.yaml"

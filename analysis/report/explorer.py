@@ -6,7 +6,7 @@ then answers a choice of indicator, area and sex from memory: the verdict in wor
 warnings, the status history, the fan chart with the target and China, the chosen model and its
 back-test, and the raw cells behind every value. Choices are checked and explained
 (:func:`resolve_selection`): an unknown id, area or sex lists the valid ones and the closest match; a town's
-old name or a label (顾县, 偃师区, 女) is resolved as the cleaning resolves it.
+old name or a label (a town's old name, the district's name, 女) is resolved as the cleaning resolves it.
 
 In JupyterLab :meth:`Explorer.interact` shows drop-downs (plan, field, indicator, area, sex) filled
 only with the combinations that have data; under papermill or nbval the same view is shown for the
@@ -27,7 +27,7 @@ import pandas as pd
 from analysis import config
 from analysis.catalog import Catalog, load_catalog
 from analysis.report.labels import SEX_LABELS, area_label
-from analysis.trends.base import COMPARATOR_AREAS
+from analysis.returns import parse
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +58,9 @@ def _listing(options: list[str], limit: int = 30) -> str:
 def resolve_selection(cat: Catalog, observations: pd.DataFrame, indicator_id: str, area: str | None = "district",
                       sex: str | None = "total") -> Selection:
     """The series an analyst asked for, with names resolved the way the cleaning resolves them
-    (an id in any case or the indicator's Chinese name; a town's old name, 偃师区, 全国; 女/男/合计);
+    (an id in any case or the indicator's Chinese name; a town's old name, the district's name, 全国; 女/男/合计);
     :class:`SelectionError` (in Chinese) naming the valid choices and the closest one otherwise.
     ``area=None`` checks the indicator only."""
-    from analysis.returns import parse
-
     ids = list(cat.indicators.index)
     text = str(indicator_id).strip()
     by_case = {i.lower(): i for i in ids}
@@ -160,7 +158,7 @@ class Explorer:
     def areas(self, indicator_id: str) -> list[tuple[str, str]]:
         """The areas with values of the indicator: the district, urban/rural, towns, then China."""
         o = self.observations[self.observations["indicator_id"] == indicator_id]
-        codes = sorted(set(o["area"]), key=lambda a: (a in COMPARATOR_AREAS, a != "district",
+        codes = sorted(set(o["area"]), key=lambda a: (a in parse.comparator_areas(), a != parse.district_code(),
                                                        a not in ("urban", "rural"), a))
         return [(area_label(a), a) for a in codes]
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis import kinds
+from analysis import config, kinds
 from analysis.catalog import Catalog, plan_order, target_text
 from analysis.gaps.funnel import dispersion_ratio, funnel_limits, funnel_points, funnel_possible, towns_below_threshold
 from analysis.gaps.measures import is_small, window_level
@@ -28,6 +28,7 @@ from analysis.report.gaps import (
 )
 from analysis.report.labels import GAP_STATUS_COLORS, GAP_STATUS_LABELS, MEMBERSHIP_LABELS, area_label
 from analysis.report.sentences import probability_number
+from analysis.returns import parse
 from analysis.scorecard.probability import meets
 
 log = logging.getLogger(__name__)
@@ -255,7 +256,8 @@ def pair_values_chart(observations: pd.DataFrame, cat: Catalog, ids: Sequence[st
         ax.set_visible(False)
     if not ids:
         _no_data(axes[0][0])
-    fig.suptitle("城镇与农村的数值（实线：偃师区；虚线：全国）", fontsize=11)
+    fig.suptitle(f"城镇与农村的数值（实线：{area_label(parse.district_code())}；虚线：{area_label('national')}）",
+                 fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     return fig
 
@@ -327,7 +329,8 @@ def town_heatmap(observations: pd.DataFrame, cat: Catalog, indicator_id: str, se
     dist = observations[(observations["indicator_id"] == indicator_id) & (observations["area"] == "district")
                         & (observations["sex"] == "total")]
     years = sorted(vals["year"].unique())
-    rows = ["偃师区（全区）", *units["town"]]
+    prof = config.profile()
+    rows = [f"{prof.name}（{prof.whole}）", *units["town"]]
     grid = np.full((len(rows), len(years)), np.nan)
     text = np.full(grid.shape, "", dtype=object)
     special = np.full(grid.shape, "", dtype=object)

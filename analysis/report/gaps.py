@@ -74,7 +74,8 @@ def town_table(observations: pd.DataFrame, cat: Catalog, indicator_id: str, sett
     years = sorted(vals["year"].unique())
     district = observations[(observations["indicator_id"] == indicator_id) & (observations["area"] == "district")
                             & (observations["sex"] == "total")].set_index("year")
-    rows = {"偃师区（全区）": {"类型": "全区", **{
+    prof = config.profile()
+    rows = {f"{prof.name}（{prof.whole}）": {"类型": prof.whole, **{
         int(y): published_value(district["value"].get(y, np.nan),
                         bool(is_small(district["numerator"].get(y, np.nan), settings.min_events)), settings, decimals)
         for y in years}}}

@@ -24,6 +24,8 @@ from pathlib import Path
 
 from analysis import config
 from analysis.report.browser import CHROMIUM_ARGS, find_chromium
+from analysis.report.labels import area_label
+from analysis.returns import parse
 
 log = logging.getLogger(__name__)
 
@@ -104,10 +106,11 @@ def check_explorer(processed_dir: str | Path, screenshots_dir: str | Path, timeo
                 page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
                 selects = page.locator(".widget-dropdown select")
                 selects.nth(4).wait_for(timeout=timeout * 1000)
-                page.get_by_text("C1.9c 初中生近视率 · 偃师区 · 合计").first.wait_for(timeout=timeout * 1000)
+                area = area_label(parse.district_code())
+                page.get_by_text(f"C1.9c 初中生近视率 · {area} · 合计").first.wait_for(timeout=timeout * 1000)
                 for label, box, option, expect in [
-                        ("indicator C1.9c → C1.9b", 2, "C1.9b 小学生近视率", "C1.9b 小学生近视率 · 偃师区 · 合计"),
-                        ("sex 合计 → 女", 4, "女", "C1.9b 小学生近视率 · 偃师区 · 女")]:
+                        ("indicator C1.9c → C1.9b", 2, "C1.9b 小学生近视率", f"C1.9b 小学生近视率 · {area} · 合计"),
+                        ("sex 合计 → 女", 4, "女", f"C1.9b 小学生近视率 · {area} · 女")]:
                     t0 = time.perf_counter()
                     selects.nth(box).select_option(label=option)
                     page.get_by_text(expect).first.wait_for(timeout=timeout * 1000)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from analysis import config
 from analysis.report.numbers import difference_unit
 
 # --- areas, sexes, statuses (Chinese labels of statuses come from params/assessment.yaml) ---
@@ -65,8 +66,6 @@ WARNINGS_EN = {
 }
 
 
-AREA_EN = {"district": "Yanshi District", "urban": "urban", "rural": "rural", "national": "China",
-           "national_urban": "China, urban", "national_rural": "China, rural", "henan": "Henan", "luoyang": "Luoyang"}
 
 
 SEX_EN = {"female": "female", "male": "male", "total": "total"}
@@ -80,8 +79,9 @@ def status_en(status: str, mode: str = "annual") -> str:
 # --- the projection engine's words ---
 
 
-AREA_LABELS = {"district": "偃师区", "urban": "城镇", "rural": "农村", "national": "全国",
-               "national_urban": "全国城市", "national_rural": "全国农村", "henan": "河南省", "luoyang": "洛阳市"}
+#: the urban and rural parts of every profile's area, in words (the area itself, its towns and its
+#: comparators are named by the profile: profile.yaml and areas.yaml)
+URBAN_RURAL_WORDS = {"urban": ("城镇", "urban"), "rural": ("农村", "rural")}
 
 
 CANDIDATE_LABELS = {"trend": "趋势", "weighted_trend": "近期加权趋势", "damped": "阻尼趋势",
@@ -92,11 +92,25 @@ FAMILY_LABELS = {"poisson": "泊松广义线性模型（计数与暴露）", "bi
                  "logit": "logit尺度（比例）", "log": "对数尺度（水平值）", "linear": "线性尺度", "none": "不预测"}
 
 
+def area_name(area: str, lang: str = "zh") -> str | None:
+    """The name of an area every page shows by name — the profile's own area (profile.yaml), its
+    urban and rural parts, a comparator (params/areas.yaml) — in ``lang``; None for a town."""
+    from analysis.returns import parse
+
+    if area == parse.district_code():
+        p = config.profile()
+        return p.name if lang == "zh" else p.name_en
+    if area in URBAN_RURAL_WORDS:
+        return URBAN_RURAL_WORDS[area][LANGS.index(lang)]
+    return parse.comparator_name(area, lang)
+
+
 def area_en(area: str) -> str:
-    """An area code in English: the district and comparators by :data:`AREA_EN`, a town by its Pinyin
-    name in params/areas.yaml (``en``), anything else as it is."""
-    if area in AREA_EN:
-        return AREA_EN[area]
+    """An area code in English: the profile's area and comparators by their English names, a town
+    by its Pinyin name in params/areas.yaml (``en``), anything else as it is."""
+    named = area_name(area, "en")
+    if named is not None:
+        return named
     from analysis.returns import parse
 
     spec = parse.areas()
@@ -105,8 +119,9 @@ def area_en(area: str) -> str:
 
 
 def area_label(area: str) -> str:
-    """An area code in Chinese (district → 偃师区, national → 全国; towns are already Chinese)."""
-    return AREA_LABELS.get(area, area)
+    """An area code in Chinese (district → the profile's own name; national → 全国; towns are
+    already Chinese)."""
+    return area_name(area, "zh") or area
 
 
 # --- the gap analysis' words ---
@@ -170,21 +185,21 @@ COLUMNS_EN = {"编号": "ID", "指标": "Indicator", "基期({baseline})": "Base
 #: the 60_report notebook's section headings (Markdown), Chinese and English
 HEADINGS = {
     "title": (
-        "# 偃师区妇女儿童发展规划监测报告\n\n"
-        "《洛阳市偃师区妇女发展规划（{first}—{final}年）》和《洛阳市偃师区儿童发展规划（{first}—{final}年）》的"
+        "# {area}妇女儿童发展规划监测报告\n\n"
+        "{plans}的"
         "监测评估报告，按年度监测、中期评估和终期评估的通行结构编排：基本情况、总体情况、主要成效、存在的主要问题、"
         "分领域目标完成情况（每项目标一句话说明现状、趋势和达标概率）、预警清单、性别与城乡差距、对策建议和附表，"
         "另附数据质量和方法说明。成效和问题由监测数据归纳，对策建议并入评估组填写的文字。",
-        "# Monitoring Report of the Yanshi District Women's and Children's Development Plans ({first}–{final})\n\n"
+        "# Monitoring Report of the {area_en} Women's and Children's Development Plans ({first}–{final})\n\n"
         "The monitoring and evaluation report of the Women's Development Plan and the Children's Development "
-        "Plan of Yanshi District, Luoyang ({first}–{final}), in the structure of the annual, mid-term and final "
-        "evaluations: the district, overview, main achievements, main problems, the targets field by field (each "
+        "Plan of {full_area_en} ({first}–{final}), in the structure of the annual, mid-term and final "
+        "evaluations: the {level_en}, overview, main achievements, main problems, the targets field by field (each "
         "in one sentence: where it stands, its trend and its chance of being met), early warnings, gender and "
         "urban–rural gaps, recommendations and the annex table, with data-quality and methods annexes. "
         "Achievements and problems are drawn from the monitoring data; the recommendations are the expert "
         "group's own text."),
-    "basic": ("## 一、基本情况\n\n全区人口和出生情况，只列监测数据中有的数（没有的如实说明，不作估计）。",
-              "## 1. The district\n\nPopulation and births of the district: only the figures the monitoring data "
+    "basic": ("## 一、基本情况\n\n{whole}人口和出生情况，只列监测数据中有的数（没有的如实说明，不作估计）。",
+              "## 1. The {level_en}\n\nPopulation and births of the {level_en}: only the figures the monitoring data "
               "carry (what they do not carry is said, not estimated)."),
     "overall": ("## 二、总体情况", "## 2. Overview"),
     "compared": ("### 与上期相比\n\n评估状态发生变化的目标和修订的数值；往年的评估结论保存在监测数据库中。",

@@ -40,11 +40,26 @@ def heading(key: str, lang: str = "zh") -> str:
 
 
 def plan_words(text: str) -> str:
-    """A fixed text with the plan's years filled in (``{baseline}``, ``{first}``, ``{final}``:
-    ``params/plan.yaml``)."""
-    p = config.plan()
-    return text.replace("{baseline}", str(p.baseline_year)).replace("{first}", str(p.first_year)).replace(
-        "{final}", str(p.final_year))
+    """A fixed text with the plan's years and the profile's names filled in: ``{baseline}``,
+    ``{first}``, ``{final}`` (``params/plan.yaml``); ``{area}``, ``{area_en}``, ``{full_area_en}``,
+    ``{whole}`` (全区), ``{own}`` (本区), ``{level_en}`` (profile.yaml); ``{plans}`` (《…》和《…》, the
+    catalog's titles)."""
+    p, prof = config.plan(), config.profile()
+    words = {"baseline": p.baseline_year, "first": p.first_year, "final": p.final_year, "area": prof.name,
+             "area_en": prof.name_en, "full_area_en": prof.full_name_en, "whole": prof.whole, "own": prof.own,
+             "level_en": prof.level_en}
+    if "{plans}" in text:
+        words["plans"] = "和".join(f"《{t}》" for t in plan_titles())
+    for key, value in words.items():
+        text = text.replace("{" + key + "}", str(value))
+    return text
+
+
+def plan_titles(lang: str = "zh") -> list[str]:
+    """The plans' titles as the catalog names them (``plans`` of the profile's catalog), in order."""
+    plans = (config.read_yaml(config.DEFAULT_CATALOG) or {}).get("plans") or {}
+    return [str(names.get(lang) or names.get("zh") or code) if isinstance(names, dict) else str(names)
+            for code, names in plans.items()]
 
 
 def _code_span(name: str) -> str:
@@ -63,10 +78,10 @@ def synthetic_notice(paths, lang: str = "zh") -> str:
     if not files:
         return ""
     if lang == "zh":
-        return ("> **⚠ 模拟数据（synthetic data）**：本页的偃师区数据是为演示和测试生成的模拟数据，"
+        return (f"> **⚠ 模拟数据（synthetic data）**：本页的{config.profile().name}数据是为演示和测试生成的模拟数据，"
                 "不是真实统计数据，不得引用。来源文件："
                 + "、".join(f"`{_code_span(f)}`" for f in files[:6]) + (" 等" if len(files) > 6 else "") + "。")
-    return ("> **⚠ Synthetic data (模拟数据)**: the Yanshi District data on this page were generated for "
+    return (f"> **⚠ Synthetic data (模拟数据)**: the {config.profile().name_en} data on this page were generated for "
             "demonstration and testing; they are not real statistics and must not be cited. Source files: "
             + ", ".join(f"`{_code_span(f)}`" for f in files[:6]) + (" and more" if len(files) > 6 else "") + ".")
 
@@ -309,8 +324,9 @@ def district_context(observations: pd.DataFrame, lang: str = "zh") -> tuple[str,
     _check_lang(lang)
     table = births(observations)
     zh = lang == "zh"
-    population = ("监测数据中没有偃师区分性别的常住人口数，本报告不列人口数（未作估计）。" if zh else
-                  "The monitoring data carry no population of the district by sex: none is given (none estimated). ")
+    population = plan_words("监测数据中没有{area}分性别的常住人口数，本报告不列人口数（未作估计）。" if zh else
+                            "The monitoring data carry no population of the {level_en} by sex: none is given "
+                            "(none estimated). ")
     if table.empty or "活产数（合计）" not in table.columns:
         b = ("监测数据中没有出生数（婴儿死亡率的分母）。" if zh else
              "The data carry no births (the denominator of infant mortality).")
@@ -319,7 +335,8 @@ def district_context(observations: pd.DataFrame, lang: str = "zh") -> tuple[str,
     first = table.dropna(subset=["活产数（合计）"]).iloc[0]
     y, n = int(last["年份"]), int(last["活产数（合计）"])
     if zh:
-        b = (f"出生：{y}年全区活产{n}人（婴儿死亡率{births_indicator()}的分母），{int(first['年份'])}年为"
+        b = (f"出生：{y}年{config.profile().whole}活产{n}人（婴儿死亡率{births_indicator()}的分母），"
+             f"{int(first['年份'])}年为"
              f"{int(first['活产数（合计）'])}人。")
     else:
         b = (f"Births: {n} live births in {y} (the denominator of infant mortality, {births_indicator()}), "

@@ -10,11 +10,11 @@ import pandas as pd
 
 from analysis.catalog import Catalog
 from analysis.report.labels import (
-    AREA_LABELS,
     CANDIDATE_LABELS,
     FAMILY_LABELS,
     SEX_LABELS,
     area_label,
+    area_name,
     engine_reason_zh,
 )
 from analysis.report.numbers import pct
@@ -182,7 +182,7 @@ def series_chart(observations: pd.DataFrame, indicator_id: str, catalog: Catalog
     for ax, sex in zip(axes[0], sexes, strict=True):
         for area, g in sub[sub["sex"] == sex].groupby("area"):
             g = g.sort_values("year")
-            named = area in AREA_LABELS
+            named = area_name(area) is not None
             ax.plot(g["year"], g["value"], marker="o" if named else None, lw=2 if named else 0.8,
                     color=None if named else "#bbbbbb", label=area_label(area) if named else None)
         ax.set_title(SEX_LABELS.get(sex, sex))

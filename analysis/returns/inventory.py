@@ -114,7 +114,9 @@ def data_as_of(processed_dir: str | Path) -> str:
     if not path.is_file():
         return ""
     obs = pd.read_parquet(path, columns=["year", "area"])
-    district = obs[~obs["area"].astype(str).str.startswith(("national", "henan", "luoyang"))]
+    from analysis.returns import parse
+
+    district = obs[~obs["area"].astype(str).isin(parse.comparator_areas())]
     return f"{int(district['year'].max())}年" if len(district) else ""
 
 

@@ -55,6 +55,25 @@ def areas() -> dict[str, Any]:
     return config.read_yaml(config.PARAMS_DIR / "areas.yaml")
 
 
+def district_code() -> str:
+    """The code observations use for the profile's whole area (``district`` in params/areas.yaml)."""
+    return str(areas()["district"]["code"])
+
+
+def comparator_areas() -> tuple[str, ...]:
+    """The comparator areas of the profile (params/areas.yaml ``comparators``: national, the province,
+    the city …): never the profile's own figures, never given a comparator themselves."""
+    return tuple(str(code) for code in areas().get("comparators") or {})
+
+
+def comparator_name(code: str, lang: str = "zh") -> str | None:
+    """A comparator's name in the reports (``name``, or ``en`` for English); None for another area."""
+    spec = (areas().get("comparators") or {}).get(code)
+    if spec is None:
+        return None
+    return str(spec.get("en" if lang == "en" else "name") or spec["labels"][0])
+
+
 class FileProblem(Exception):
     """A file (or sheet) that cannot be read, with the reason in plain words: in Chinese (``zh``,
     what the pages and the command show) and in English (the exception's text)."""
@@ -269,7 +288,8 @@ def _area_index() -> dict[str, Area]:
 
 
 def parse_area(raw: Any) -> Area:
-    """The area a label names (偃师区 → district, 首阳山 → 首阳山街道, 全国 → national)."""
+    """The area a label names (the district's name → district, a town's old name → the town, 全国 →
+    national), by the labels of params/areas.yaml."""
     if is_missing(raw):
         raise ParseError("the area is blank", "地区为空")
     area = _area_index().get(fold(str(raw)))

@@ -66,7 +66,7 @@ def catalog_checksum(cat: Catalog) -> str:
 
 
 def district_name() -> str:
-    """The district as the forms name it (the first label of ``params/areas.yaml``, 偃师区): the
+    """The district as the forms name it (the first label of ``params/areas.yaml``): the
     profile's word, so that another county's forms carry its own name."""
     return str(parse.areas()["district"]["labels"][0])
 
@@ -359,7 +359,7 @@ def form_year(wb, info: dict[str, Any], years: tuple[int, int] | None = None,
 def fill_template(path: str | Path, values: list[dict[str, Any]]) -> Path:
     """Write values into a blank standard return, as a department would, and save it.
 
-    ``values``: dicts with ``indicator_id``, ``area`` (as the form writes it: 偃师区, 城镇, a
+    ``values``: dicts with ``indicator_id``, ``area`` (as the form writes it: the district's first label, 城镇, a
     town), ``sex`` (female/male/total) and any of ``value``, ``numerator``, ``denominator``
     (a number, or text as a department might type it). Raises KeyError naming the row the
     form does not have. Used to fill forms programmatically (tests, the synthetic sample).

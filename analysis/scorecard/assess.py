@@ -28,7 +28,6 @@ from analysis.scorecard.probability import joint, level_status, probability
 from analysis.scorecard.rows import _schedule_against_status, _slack
 from analysis.scorecard.settings import (
     COLUMNS,
-    COMPARATOR_AREAS,
     DEFAULT_SETTINGS,
     DIRECTION_STATUSES,
     MODES,
@@ -199,7 +198,7 @@ def evaluation_year(observations: pd.DataFrame, mode: str, year: int | None, set
         return settings.midterm_year
     if mode == "final":
         return settings.final_year
-    own = observations[~observations["area"].isin(COMPARATOR_AREAS)] if area == "district" else \
+    own = observations[~observations["area"].isin(parse.comparator_areas())] if area == "district" else \
         observations[observations["area"] == area]
     if own.empty:
         if observations.empty:

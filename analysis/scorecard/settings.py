@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from analysis import config, kinds
-from analysis.trends.base import COMPARATOR_AREAS
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +30,6 @@ STATUSES = LEVEL_STATUSES + DIRECTION_STATUSES + ("qualitative",)
 #: the kinds' flags, from the registry (analysis/kinds/): met every year; counted in the headline's N
 KEEP_KINDS = kinds.KEEP_KINDS
 SCORED_KINDS = kinds.SCORED_KINDS
-
-
-
-
-COMPARATOR_AREAS = COMPARATOR_AREAS
 
 
 CONTRACT_COLUMNS = [

@@ -1,10 +1,12 @@
-"""A synthetic Yanshi District: the departments' returns for 2015–2024, seeded and reproducible.
+"""A synthetic district (the shipped profile's, params/profile.yaml): its departments' returns for 2015–2024,
+seeded and reproducible.
 
 ``generate(seed, out_dir)`` writes what the district's departments would send the 妇儿工委 —
 ten years of figures in each department's own shape, with the mess real returns have — for a
-**synthetic** district built on Yanshi's real structure. Every file is labelled 模拟数据
-(synthetic): its name starts with ``模拟_``, it sits in ``data/raw/synthetic/``, and the folder's
-``README.md`` (written here) says file by file what it holds. Same seed, same bytes.
+**synthetic** district built on the shipped profile's real structure (its towns, its size).
+Every file is labelled 模拟数据 (synthetic): its name starts with ``模拟_``, it sits in
+``data/raw/synthetic/``, and the folder's ``README.md`` (written here) says file by file what it
+holds. Same seed, same bytes.
 
 Regenerate with ``plan-monitor sample --seed 20250101 --out data/raw/synthetic`` (or
 ``python -m analysis.synthetic --seed 20250101 --out data/raw/synthetic``).
@@ -16,10 +18,10 @@ The scenario
   (``former_towns``): district totals before 2022 include it, and no figure after 2021 names it.
 * **People** — about 540,000 residents (562,000 with 佃庄镇 before 2022, 537,000 after), sex
   ratio 101; 街道 larger and growing 1.2 % a year, 镇 smaller and shrinking 0.9 % a year.
-* **Births** — about 4,000 a year: the crude birth rate is 7.4 ‰ in 2022 (Luoyang's published
-  rate) and follows China's shape (a 2016 peak, a fall to 2023, a small rise in 2024), about
+* **Births** — about 4,000 a year: the crude birth rate is 7.4 ‰ in 2022 (the published rate
+  of the city above it) and follows China's shape (a 2016 peak, a fall to 2023, a small rise in 2024), about
   half as steep as the national fall so that every year stays between 3,500 and 5,000 births.
-  The sex ratio at birth falls from 112 to 107 (Henan's was among the highest in China). Births
+  The sex ratio at birth falls from 112 to 107 (the province's was among the highest in China). Births
   before 2015 (for the school-age cohorts) are the expected numbers from a birth rate falling
   from 10.8 ‰ (1997) to 8.4 ‰ (2014). Children of each age are the births of their cohort times
   a retention factor (deaths and out-migration, 0.99 at birth falling to 0.905 at 17); school

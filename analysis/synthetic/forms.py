@@ -54,9 +54,14 @@ def _fullwidth(text: str) -> str:
 
 
 def _area_label(area: str) -> str:
-    """How a return names an area: 偃师区, 城镇, 农村 or the town."""
+    """How a return names an area: the district's first label, 城镇, 农村 or the town."""
     district = parse.areas()["district"]["labels"][0]
     return {"district": district, "urban": "城镇", "rural": "农村"}.get(area, area)
+
+
+def _district() -> str:
+    """How a return names the whole district: the first label of params/areas.yaml."""
+    return _area_label("district")
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[Any]], encoding: str) -> Path:
@@ -200,11 +205,11 @@ EDUCATION_SHEETS: dict[str, list[tuple[str, str]]] = {
 
 EDUCATION_NOTES = {
     "视力体质": ["注：1. 近视率为当年秋季学期视力筛查结果，筛查人数见“在校学生数”表；2. 2015年高中阶段未开展视力筛查；"
-             "3. 2020年受疫情影响未组织体质健康测试。", "数据来源：偃师区教育体育局学校卫生统计（模拟数据）"],
+             "3. 2020年受疫情影响未组织体质健康测试。", "数据来源：{area}教育体育局学校卫生统计（模拟数据）"],
     "入学巩固": ["注：毛入园（学）率 = 在园（校）人数 / 相应年龄人口；"
-             "九年义务教育巩固率 = 初三毕业人数 / 九年前入学人数。", "数据来源：偃师区教育事业统计年报（模拟数据）"],
+             "九年义务教育巩固率 = 初三毕业人数 / 九年前入学人数。", "数据来源：{area}教育事业统计年报（模拟数据）"],
     "妇女规划指标": ["注：本表为《妇女发展规划》监测指标，数值同“入学巩固”表。",
-               "数据来源：偃师区教育事业统计年报（模拟数据）"],
+               "数据来源：{area}教育事业统计年报（模拟数据）"],
 }
 
 
@@ -222,8 +227,9 @@ def write_education(sample: Sample, out: Path) -> list[Path]:
             cells = {(r.year, r.sex): _edu_cell(r) for r in sample.records
                      if r.indicator == ind and r.sheet == sheet and r.status != "absent"}
             table.append((label, cells))
-        where = _year_sex_sheet(ws, f"{SYNTHETIC_MARK}偃师区教育体育局 {sheet}监测汇总表（2015—2024年）",
-                                "填报单位：偃师区教育体育局（模拟）　　单位：%", table, years, EDUCATION_NOTES[sheet])
+        where = _year_sex_sheet(ws, f"{SYNTHETIC_MARK}{_district()}教育体育局 {sheet}监测汇总表（2015—2024年）",
+                                f"填报单位：{_district()}教育体育局（模拟）　　单位：%", table, years,
+                                [n.format(area=_district()) for n in EDUCATION_NOTES[sheet]])
         label_of = {ind: label for label, ind in rows}
         for r in sample.records:
             if r.sheet == sheet and r.status in ("typo", "dash"):
@@ -236,7 +242,7 @@ def write_education(sample: Sample, out: Path) -> list[Path]:
     path = atomic.save_workbook(wb, out / EDUCATION_FILE)
     mapping = _mapping_text("教体局", "教体局教育统计汇总表（模拟数据，按该局原有格式）", [
         {"sheet": sheet, "header_rows": [3, 4], "first_data_row": 5, "rows": "indicator",
-         "labels": dict(rows), "area": "偃师区", "sex": "total", "unit": "%"}
+         "labels": dict(rows), "area": _district(), "sex": "total", "unit": "%"}
         for sheet, rows in EDUCATION_SHEETS.items()],
         "the sheet 在校学生数（参考） is background (pupils by level and sex) and is not read")
     return [path, _write_text(out / (EDUCATION_FILE + MAPPING_SUFFIX), mapping)]
@@ -253,7 +259,7 @@ def _enrolment_sheet(ws, w: World) -> None:
             f, m = _students(w, y, level, "female"), _students(w, y, level, "male")
             cells.update({(y, "female"): f, (y, "male"): m, (y, "total"): f + m})
         rows.append((label, cells))
-    _year_sex_sheet(ws, f"{SYNTHETIC_MARK}偃师区在校学生数（参考，不属于监测指标）", "单位：人", rows, years,
+    _year_sex_sheet(ws, f"{SYNTHETIC_MARK}{_district()}在校学生数（参考，不属于监测指标）", "单位：人", rows, years,
                     ["说明：本表供核对比率的分母，不在映射文件中，清洗步骤不读取。"])
 
 
@@ -267,15 +273,16 @@ def write_insurance(sample: Sample, out: Path) -> list[Path]:
     rows = [("基本医疗保险参保率", "W5.3"), ("生育保险参保率", "W5.2")]
     table = [(label, {(r.year, r.sex): float(_fmt(r.value, r.decimals)) for r in sample.records
                       if r.indicator == ind and r.dest == "医保局"}) for label, ind in rows]
-    where = _year_sex_sheet(ws, f"{SYNTHETIC_MARK}偃师区医疗保障局 参保情况统计表（2019—2024年）",
+    where = _year_sex_sheet(ws, f"{SYNTHETIC_MARK}{_district()}医疗保障局 参保情况统计表（2019—2024年）",
                             "单位：%　　基本医疗保险参保率分性别为各性别户籍人口参保率", table, years,
-                            ["注：医保局2019年组建，此前数据由人社局报送。", "数据来源：偃师区医疗保障局（模拟数据）"],
+                            ["注：医保局2019年组建，此前数据由人社局报送。",
+                             f"数据来源：{_district()}医疗保障局（模拟数据）"],
                             merged=False, sex_heads=("女性", "男性", "合计"))
     _expect_cell("conflicting_duplicate", INSURANCE_FILE, "参保率", where[("基本医疗保险参保率", 2019, "female")])
     path = atomic.save_workbook(wb, out / INSURANCE_FILE)
     mapping = _mapping_text("医保局", "医保局参保情况统计表（模拟数据）", [
         {"sheet": "参保率", "header_rows": [3, 4], "first_data_row": 5, "rows": "indicator",
-         "labels": dict(rows), "area": "偃师区", "sex": "total", "unit": "%"}])
+         "labels": dict(rows), "area": _district(), "sex": "total", "unit": "%"}])
     return [path, _write_text(out / (INSURANCE_FILE + MAPPING_SUFFIX), mapping)]
 
 
@@ -287,8 +294,8 @@ def write_water(sample: Sample, out: Path) -> list[Path]:
     ws.title = "农村自来水普及率"
     years = list(YEARS)
     last = get_column_letter(1 + len(years))
-    ws["A1"] = f"{SYNTHETIC_MARK}偃师区农村自来水普及率统计表（2015—2024年）"
-    ws["A2"] = "填报单位：偃师区水利局（模拟）　　单位：%"
+    ws["A1"] = f"{SYNTHETIC_MARK}{_district()}农村自来水普及率统计表（2015—2024年）"
+    ws["A2"] = f"填报单位：{_district()}水利局（模拟）　　单位：%"
     ws.merge_cells(f"A1:{last}1")
     ws.merge_cells(f"A2:{last}2")
     ws["A3"] = "乡镇（街道）"
@@ -310,13 +317,13 @@ def write_water(sample: Sample, out: Path) -> list[Path]:
                     _expect_cell("missing", WATER_FILE, ws.title, cell.coordinate)
     r = 4 + len(areas) + 1
     for note in ("注：1. 普及率 = 农村集中供水受益人口 / 农村常住人口；2. 佃庄镇2022年起不再属本区，不再统计。",
-                 "数据来源：偃师区水利局农村供水工程统计（模拟数据）"):
+                 f"数据来源：{_district()}水利局农村供水工程统计（模拟数据）"):
         ws.cell(r, 1, note)
         ws.merge_cells(f"A{r}:{last}{r}")
         r += 1
     ws.column_dimensions["A"].width = 16
     summary = wb.create_sheet("汇总")
-    summary["A1"] = f"{SYNTHETIC_MARK}偃师区《儿童发展规划》供水指标汇总"
+    summary["A1"] = f"{SYNTHETIC_MARK}{_district()}《儿童发展规划》供水指标汇总"
     summary["A2"] = "单位：%"
     summary["A3"] = "指标"
     for i, y in enumerate(years):
@@ -331,7 +338,7 @@ def write_water(sample: Sample, out: Path) -> list[Path]:
         {"sheet": "农村自来水普及率", "header_rows": [3], "first_data_row": 4, "rows": "area",
          "indicator": "W7.6a", "sex": "total", "unit": "%"},
         {"sheet": "汇总", "header_rows": [3], "first_data_row": 4, "rows": "indicator",
-         "labels": {"农村自来水普及率": "C6.7a"}, "area": "偃师区", "sex": "total", "unit": "%"}])
+         "labels": {"农村自来水普及率": "C6.7a"}, "area": _district(), "sex": "total", "unit": "%"}])
     return [path, _write_text(out / (WATER_FILE + MAPPING_SUFFIX), mapping)]
 
 
@@ -382,7 +389,7 @@ def write_hrss(sample: Sample, out: Path) -> list[Path]:
     for r in recs:
         unit = "人" if r.indicator in ("W5.5a", "W5.5b") else "%"
         note = "synthetic 模拟数据" + ("; from the 人社局 enrolment register" if r.status == "conflict" else "")
-        rows.append([r.indicator, r.year, "偃师区", SEX_ZH[r.sex], _fmt(r.value, r.decimals), unit,
+        rows.append([r.indicator, r.year, _district(), SEX_ZH[r.sex], _fmt(r.value, r.decimals), unit,
                      "" if r.numerator is None else r.numerator, "" if r.denominator is None else r.denominator, note])
         if r.status == "conflict":
             _expect_cell("conflicting_duplicate", HRSS_FILE, "", f"E{len(rows) + 1}")
@@ -394,7 +401,7 @@ def write_organisation(sample: Sample, cat: Catalog, out: Path) -> list[Path]:
     """组织部: UTF-8 with a BOM (as Excel saves it), indicators named by their Chinese names."""
     order = ["W4.2a", "W4.2b", "W4.4a", "W4.5"]
     recs = sorted((r for r in sample.records if r.dest == "组织部"), key=lambda r: (order.index(r.indicator), r.year))
-    rows = [[cat.indicators.at[r.indicator, "name_zh"], r.year, "偃师区", "合计", _fmt(r.value, r.decimals),
+    rows = [[cat.indicators.at[r.indicator, "name_zh"], r.year, _district(), "合计", _fmt(r.value, r.decimals),
              r.numerator, r.denominator, "模拟数据" + ("；党代会换届" if r.indicator == "W4.2b" else "")] for r in recs]
     header = ["指标名称", "年份", "地区", "性别", "数值", "分子", "分母", "备注"]
     return [_write_csv(out / ORGANISATION_FILE, header, rows, "utf-8-sig")]
@@ -403,7 +410,7 @@ def write_organisation(sample: Sample, cat: Catalog, out: Path) -> list[Path]:
 def write_womens_federation(sample: Sample, out: Path) -> list[Path]:
     """妇联: UTF-8 with Chinese headers and the unit in its own column, 2021–2024."""
     recs = sorted((r for r in sample.records if r.dest == "妇联"), key=lambda r: (r.indicator, r.year))
-    rows = [[r.indicator, r.year, "偃师区", _fmt(r.value, r.decimals), "%", r.numerator, r.denominator,
+    rows = [[r.indicator, r.year, _district(), _fmt(r.value, r.decimals), "%", r.numerator, r.denominator,
              "模拟数据：" + ("城市学校" if r.indicator == "C5.6a" else "农村学校")
              + "中建立家长学校或指导站点的学校数 / 学校数"]
             for r in recs]

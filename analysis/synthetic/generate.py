@@ -11,6 +11,7 @@ from analysis.catalog import Catalog, load_catalog
 from analysis.synthetic.draw import Sample, draw
 from analysis.synthetic.forms import (
     FILE_NOTES,
+    _district,
     _fmt,
     _write_text,
     write_civil_affairs,
@@ -34,7 +35,7 @@ def _readme(sample: Sample, cat: Catalog, files: list[Path]) -> str:
     designed outcomes, and how to regenerate — deterministic text (no dates, no paths)."""
     w, recs = sample.world, sample.records
     lines = [
-        "# 模拟数据 · SYNTHETIC returns for a synthetic Yanshi District, 2015–2024",
+        f"# 模拟数据 · SYNTHETIC returns for a synthetic {config.profile().name_en}, 2015–2024",
         "",
         "**Everything in this folder is synthetic (模拟数据): invented figures, not the district's statistics.** "
         "They are drawn by `analysis/synthetic/` from a model of the district built on its real structure "
@@ -66,7 +67,7 @@ def _readme(sample: Sample, cat: Catalog, files: list[Path]) -> str:
     lines += ["", "## Files", "", "| file | department | shape | contents |", "|---|---|---|---|"]
     lines += [f"| `{f}` | {d} | {s} | {c} |" for f, d, s, c in FILE_NOTES]
     lines += ["", "Mapping files (`*.mapping.yaml`) sit beside the legacy workbooks (docs/returns.md §3). "
-              "All figures are for 偃师区 (district), 城镇/农村 or a town, as the catalog's breakdowns ask; "
+              f"All figures are for {_district()} (district), 城镇/农村 or a town, as the catalog's breakdowns ask; "
               "rates shown beside numerator and denominator are computed from them and rounded.", ""]
     lines += self_evaluation_lines(sample.seed, cat)
     lines += ["## Planted problems", "",

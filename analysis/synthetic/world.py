@@ -55,7 +55,7 @@ GROWTH = {"urban": 0.012, "rural": -0.009}
 SEX_RATIO = 101.0
 
 
-#: crude birth rate (‰), the district as a whole; 2022 is Luoyang's published 7.4 ‰
+#: crude birth rate (‰), the district as a whole; 2022 is the published 7.4 ‰ of the city above it
 CBR = {2015: 8.2, 2016: 8.5, 2017: 8.4, 2018: 7.9, 2019: 7.7, 2020: 7.4, 2021: 7.3, 2022: 7.4,
        2023: 6.9, 2024: 7.1}
 

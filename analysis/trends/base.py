@@ -41,8 +41,6 @@ SCALE_OF_FAMILY = np.array([0, 1, 2, 1, 2])
 SCALE_NAMES = {0: "linear", 1: "log", 2: "logit"}
 
 
-#: areas that are comparators, never given a comparator themselves
-COMPARATOR_AREAS = ("national", "national_urban", "national_rural", "henan", "luoyang")
 
 
 COMPARATOR_AREA = "national"

@@ -14,7 +14,6 @@ from analysis.schemas import OBSERVATION_YEARS
 from analysis.trends.base import (
     BINOMIAL,
     COMPARATOR_AREA,
-    COMPARATOR_AREAS,
     FLAG_WARNINGS,
     KEY,
     LINEAR,
@@ -231,7 +230,7 @@ def _attach_comparators(batch: Batch, settings: ProjectionSettings) -> None:
     usable = np.ones(len(keys), bool) if batch.bounded is None else ~batch.bounded
     nat = {(keys.at[i, "indicator_id"], keys.at[i, "sex"]): i for i in national
            if batch.mask[i].sum() >= 2 and usable[i]}
-    local = ~keys["area"].isin(COMPARATOR_AREAS).to_numpy() & batch.projectable
+    local = ~keys["area"].isin(parse.comparator_areas()).to_numpy() & batch.projectable
     ids, sexes = keys["indicator_id"].to_numpy(object), keys["sex"].to_numpy(object)
     for i in np.flatnonzero(local):
         j = nat.get((ids[i], sexes[i]), nat.get((ids[i], "total")))

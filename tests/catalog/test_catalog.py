@@ -11,6 +11,7 @@ from analysis import catalog, config
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 MINI = FIXTURES / "mini_catalog.yaml"
+MINI_TITLES = catalog.plan_titles(config.read_yaml(MINI)["plans"])  # 示例县…规划（2021—2030年） heads each plan
 
 
 # --- the plan-text reader, on a small hand-written plan -------------------------------------
@@ -18,7 +19,7 @@ MINI = FIXTURES / "mini_catalog.yaml"
 
 def test_plan_structure_reads_goals_and_measures_of_each_field():
     text = (FIXTURES / "mini_plan.txt").read_text(encoding="utf-8")
-    s = catalog.plan_structure(text)
+    s = catalog.plan_structure(text, MINI_TITLES)
     assert s[["plan", "field", "section", "number"]].values.tolist() == [
         ["W", 1, "goal", 1], ["W", 1, "goal", 2], ["W", 1, "measure", 1],
         ["C", 1, "goal", 1], ["C", 1, "measure", 1],
@@ -31,7 +32,7 @@ def test_plan_structure_reads_goals_and_measures_of_each_field():
 def test_plan_structure_refuses_a_gap_in_the_numbering():
     text = (FIXTURES / "mini_plan.txt").read_text(encoding="utf-8").replace("2．提高", "3．提高")
     with pytest.raises(ValueError, match=r"numbered \[1, 3\]"):
-        catalog.plan_structure(text)
+        catalog.plan_structure(text, MINI_TITLES)
 
 
 # --- the loader's checks ---------------------------------------------------------------------

@@ -18,7 +18,7 @@ import pytest
 
 from analysis import clean, config, trends
 from analysis.catalog import load_catalog
-from analysis.trends.base import COMPARATOR_AREAS
+from analysis.returns import parse
 
 #: the series of the shipped (synthetic) district followed through the batches: counts with and
 #: without a national comparator, shares, a level, sexes
@@ -49,7 +49,7 @@ def _alone(county: pd.DataFrame, key) -> pd.DataFrame:
 def _province(county: pd.DataFrame, size: int) -> pd.DataFrame:
     """The county's local series copied under ``size`` // (number of local series) other area
     codes, each copy's values moved by its own noise (so that no two copies are the same)."""
-    local = county[~county["area"].isin(COMPARATOR_AREAS)]
+    local = county[~county["area"].isin(parse.comparator_areas())]
     n_series = local.groupby(["indicator_id", "area", "sex"]).ngroups
     rng = np.random.default_rng(14)
     copies = []
