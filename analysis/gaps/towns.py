@@ -24,7 +24,7 @@ def town_units(spec: Mapping[str, Any] | None = None) -> pd.DataFrame:
     for former, block in ((False, spec.get("towns") or {}), (True, spec.get("former_towns") or {})):
         for name, town in block.items():
             rows.append({"town": name, "type": town.get("type", ""),
-                         "urban_rural": "urban" if town.get("type") == "街道" else "rural",
+                         "urban_rural": parse.urban_rural_of(town.get("type", ""), spec),
                          "first_year": town.get("first_year"), "last_year": town.get("last_year"), "former": former})
     return pd.DataFrame(rows, columns=["town", "type", "urban_rural", "first_year", "last_year", "former"])
 

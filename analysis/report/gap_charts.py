@@ -374,9 +374,9 @@ def town_heatmap(observations: pd.DataFrame, cat: Catalog, indicator_id: str, se
     ax.set_xticks(range(len(years)), [str(y) for y in years], fontsize=8)
     names = town_labels(units)
     ax.set_yticks(range(len(rows)), [rows[0]] + [names[t] for t in rows[1:]], fontsize=8.5)
-    types = dict(zip(units["town"], units["type"], strict=True))
+    urban = dict(zip(units["town"], units["urban_rural"], strict=True))
     for tick, t in zip(ax.get_yticklabels()[1:], rows[1:], strict=True):
-        if types.get(t) == "街道":
+        if urban.get(t) == "urban":
             tick.set_color("#264653")
     ax.set_xticks(np.arange(-0.5, len(years)), minor=True)
     ax.set_yticks(np.arange(-0.5, len(rows)), minor=True)

@@ -302,10 +302,23 @@ def parse_area(raw: Any) -> Area:
     return area
 
 
+def urban_rural_of(town_kind: str, spec: dict[str, Any] | None = None) -> str:
+    """'urban' or 'rural' for a town of ``type`` ``town_kind``, by the ``types`` params/areas.yaml
+    lists under ``urban_rural`` (街道 urban, 镇 rural for a district; 区 and 县 for a city).
+    ParamsError for a type neither lists: a town is never counted on a guess."""
+    spec = areas() if spec is None else spec
+    for code in ("urban", "rural"):
+        if town_kind in (spec["urban_rural"][code].get("types") or []):
+            return code
+    raise config.ParamsError(f"params/areas.yaml: town type {town_kind!r} is listed under neither "
+                             "urban_rural.urban.types nor urban_rural.rural.types")
+
+
 def town_type(name: str) -> str | None:
-    """'urban' for a 街道, 'rural' for a 镇, None for anything that is not a town."""
+    """'urban' or 'rural' for a town (:func:`urban_rural_of` its type), None for anything that is
+    not a town."""
     spec = areas()
     town = spec["towns"].get(name) or (spec.get("former_towns") or {}).get(name)
     if town is None:
         return None
-    return "urban" if town["type"] == "街道" else "rural"
+    return urban_rural_of(town["type"], spec)

@@ -19,6 +19,7 @@ from analysis import config, gaps, report, trends
 from analysis.catalog import FIELDS, Catalog
 
 SETTINGS = gaps.GapSettings.from_params()  # the documented defaults: band 0.97–1.03, thresholds 0.8, 5 events
+URBAN_RURAL = {"urban_rural": {"urban": {"types": ["街道"]}, "rural": {"types": ["镇"]}}}  # as params/areas.yaml
 
 
 def mini_catalog(*entries: dict) -> Catalog:
@@ -165,7 +166,7 @@ def test_values_on_fewer_than_five_events_are_suppressed_or_marked():
 # --- towns -----------------------------------------------------------------------------------
 
 AREAS = {"towns": {"甲街道": {"type": "街道"}, "乙镇": {"type": "镇"}},
-         "former_towns": {"丙镇": {"type": "镇", "last_year": 2021}}}
+         "former_towns": {"丙镇": {"type": "镇", "last_year": 2021}}, **URBAN_RURAL}
 TOWN_CAT = mini_catalog({"id": "C1.6", "name_zh": "接种率", "unit": "%", "kind": "keep_above", "value": 90.0,
                          "year": 2030, "better": "higher", "breakdowns": ["town"]})
 
@@ -194,7 +195,8 @@ def funnel_obs() -> pd.DataFrame:
 
 
 def test_a_small_town_below_the_threshold_is_not_singled_out_for_noise_its_size_explains():
-    units = gaps.town_units({"towns": {"甲街道": {"type": "街道"}, "乙镇": {"type": "镇"}, "丁镇": {"type": "镇"}}})
+    units = gaps.town_units({"towns": {"甲街道": {"type": "街道"}, "乙镇": {"type": "镇"}, "丁镇": {"type": "镇"}},
+                             **URBAN_RURAL})
     below = gaps.towns_below_threshold(funnel_obs(), TOWN_CAT, "C1.6", SETTINGS, units).set_index("town")
     assert set(below.index) == {"乙镇", "丁镇"}
     # 乙镇, 17 of 20 with the district at 0.96: P(R <= 17) = 1 - P(18) - P(19) - P(20)
@@ -241,7 +243,8 @@ def test_funnel_chart_draws_chinese_labels_without_missing_glyphs(tmp_path):
     from analysis.report import style
 
     style.setup()
-    units = gaps.town_units({"towns": {"甲街道": {"type": "街道"}, "乙镇": {"type": "镇"}, "丁镇": {"type": "镇"}}})
+    units = gaps.town_units({"towns": {"甲街道": {"type": "街道"}, "乙镇": {"type": "镇"}, "丁镇": {"type": "镇"}},
+                             **URBAN_RURAL})
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fig = report.funnel_chart(funnel_obs(), TOWN_CAT, "C1.6", [2022], SETTINGS, units)
@@ -378,3 +381,13 @@ def test_a_page_selection_of_the_stage_equals_the_gaps_of_those_indicators_alone
     pd.testing.assert_frame_equal(stage.urban_rural.summary, alone.summary)
     assert stage.sex.summary.empty
     assert list(stage.narrowing["indicator_id"]) == ["C1.3d"]  # kept: the gap it names is selected
+
+
+def test_which_towns_count_as_urban_is_read_from_the_profiles_types():
+    # a city's profile whose units are counties: 区 urban, 县 rural; a type neither lists is refused
+    spec = {"towns": {"东城区": {"type": "区"}, "甲县": {"type": "县"}},
+            "urban_rural": {"urban": {"types": ["区"]}, "rural": {"types": ["县"]}}}
+    assert gaps.town_units(spec)["urban_rural"].tolist() == ["urban", "rural"]
+    spec["towns"]["乙旗"] = {"type": "旗"}
+    with pytest.raises(config.ParamsError, match="town type '旗' is listed under neither"):
+        gaps.town_units(spec)
