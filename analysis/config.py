@@ -34,6 +34,8 @@ PROCESSED_DIR = PROFILE_HOME / "data" / "processed"
 REPORTS_DIR = PROFILE_HOME / "reports"
 OUTPUTS_DIR = PROFILE_HOME / "outputs"
 DEFAULT_RUN_PARAMS = PARAMS_DIR / "run.yaml"
+#: set by ``plan-monitor run`` for its notebooks: the run file in force (``--params``)
+RUN_FILE_ENV = "PLAN_MONITOR_RUN_FILE"
 DEFAULT_CATALOG = PARAMS_DIR / "indicators.yaml"
 UNITS_FILE = PARAMS_DIR / "units.yaml"
 DEPARTMENTS_FILE = PARAMS_DIR / "departments.yaml"

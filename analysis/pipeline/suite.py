@@ -443,12 +443,20 @@ def run(
 
     executed_dir = outputs_dir / "notebooks" / run_id
     executed_dir.mkdir(parents=True, exist_ok=True)
+    # the pages read the run file this run uses (the report links only to the indicator pages it builds)
+    saved_run_file = os.environ.get(config.RUN_FILE_ENV)
+    os.environ[config.RUN_FILE_ENV] = str(run_params.path)
     try:
         with lock.exclusive(stamp["processed_dir"]):
             return _run_locked(run_params, notebooks, per_notebook, overrides, only, reports_dir, executed_dir,
                                stamp, result, notify, started)
     except lock.Busy as exc:
         raise RunError(str(exc)) from exc
+    finally:
+        if saved_run_file is None:
+            os.environ.pop(config.RUN_FILE_ENV, None)
+        else:
+            os.environ[config.RUN_FILE_ENV] = saved_run_file
 
 
 def _run_locked(run_params, notebooks, per_notebook, overrides, only, reports_dir, executed_dir, stamp, result,

@@ -9,7 +9,7 @@ import pandas as pd
 
 from analysis import config
 from analysis.catalog import Catalog
-from analysis.report.fields import indicator_page
+from analysis.report.fields import indicator_page, paged_ids
 from analysis.report.labels import REASONS_EN
 from analysis.report.scorecard import warning_table
 from analysis.report.selfeval import unit_name
@@ -24,7 +24,9 @@ def warning_list(result, lang: str = "zh", cat: Catalog | None = None) -> pd.Dat
     table = warning_table(result, lang, cat)
     id_col, link_col, word = ("ID", "Details", "page") if lang == "en" else ("编号", "详情", "指标页")
     if id_col in table.columns:
-        table.insert(2, link_col, [f'<a href="{indicator_page(i)}">{word}</a>' for i in table[id_col]])
+        paged = set(paged_ids(result.scorecard))
+        table.insert(2, link_col, [f'<a href="{indicator_page(i)}">{word}</a>' if i in paged else ""
+                                   for i in table[id_col]])
     return table
 
 

@@ -142,13 +142,16 @@ def field_title(cat: Catalog, plan: str, field: int, lang: str = "zh") -> str:
 
 
 def paged_ids(scorecard: pd.DataFrame) -> list[str]:
-    """The indicators the run file gives a page (``per_indicator: indicators`` of the shipped
-    ``params/run.yaml``: a list of ids, ``warned`` or ``monitored``), so the report links only to
-    pages that exist."""
+    """The indicators the run file gives a page (``per_indicator: indicators``: a list of ids,
+    ``warned`` or ``monitored``), so the report links only to pages that exist: the run file of the
+    run executing the page (``plan-monitor run --params``), else the profile's ``run.yaml``; none
+    when the run file builds no indicator pages."""
+    import os
+
     from analysis import config
 
-    spec = config.load_run_params().per_indicator or {}
-    return page_ids(scorecard, spec.get("indicators", "warned"))
+    spec = config.load_run_params(os.environ.get(config.RUN_FILE_ENV) or config.DEFAULT_RUN_PARAMS).per_indicator
+    return page_ids(scorecard, spec.get("indicators", "warned")) if spec else []
 
 
 def field_table(result, cat: Catalog, plan: str, field: int, projections: pd.DataFrame | None = None,

@@ -288,3 +288,21 @@ def test_a_direction_target_is_said_in_english_from_the_plans_words(words, engli
     row = pd.Series({"target_kind": "direction", "target_text": words, "target_value": np.nan, "wording": words})
     if english is not None:
         assert sentences.target_words_en(row) == english
+
+
+def test_the_report_links_only_to_the_indicator_pages_its_run_builds(processed, cat, tmp_path, monkeypatch):
+    # a run file without per-indicator pages: no 指标页 link anywhere in the field tables or warnings
+    result = scorecard.assess(processed, cat)
+    warned = set(scorecard.warned_ids(result.scorecard))
+    links = report.warning_list(result).set_index("编号")["详情"]
+    assert {i for i, link in links.items() if link} == warned & set(links.index)
+    run_file = tmp_path / "run.yaml"
+    run_file.write_text("notebooks: [60_report]\nparameters: {}\n", encoding="utf-8")
+    monkeypatch.setenv(config.RUN_FILE_ENV, str(run_file))
+    assert (report.warning_list(result)["详情"] == "").all()
+    assert (report.field_table(result, cat, "C", 1)["详情"] == "").all()
+    # a run file listing one page links to that page only
+    run_file.write_text("notebooks: [60_report]\nparameters: {}\nper_indicator: {notebook: 70_indicator, "
+                        "parameter: indicator_id, indicators: [C1.9c]}\n", encoding="utf-8")
+    linked = report.field_table(result, cat, "C", 1).set_index("编号")["详情"]
+    assert linked[linked != ""].to_dict() == {"C1.9c": '<a href="70_indicator_C1.9c.html">指标页</a>'}
